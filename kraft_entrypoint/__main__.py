@@ -1,0 +1,3 @@
+from kraft_entrypoint.cli import main
+
+main()
