@@ -45,7 +45,7 @@ def obtain(settings: Settings, stored: Optional[str], *, dry_run: bool = False) 
                     f"id: unset CLUSTER_ID, or set it to {shared}"
                 )
             if shared is None and not dry_run:
-                _publish(path, given)
+                _record(path, given)
             return ClusterId(given, "CLUSTER_ID")
         if shared is not None:
             return ClusterId(shared, path)
@@ -101,6 +101,14 @@ def _read_shared(share_dir: str, path: str) -> Optional[str]:
     if problem is not None:
         raise NotYet(f"{path} does not hold a cluster id ({problem})")
     return text
+
+
+def _record(path: str, value: str) -> None:
+    """Leave CLUSTER_ID in the shared file for pods that start without it; not needed to start."""
+    try:
+        files.publish_exclusive(path, (value + "\n").encode("ascii"))
+    except OSError as error:
+        log.warning("cannot record CLUSTER_ID in %s (%s); starting with it anyway", path, error.strerror)
 
 
 def _publish(path: str, value: str) -> bool:

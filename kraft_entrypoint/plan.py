@@ -71,8 +71,9 @@ def shown_value(key: str, value: str) -> str:
 
 
 def _invalid_override(key: str, overrides: tuple[Override, ...], expected: str) -> InvalidInput:
-    variable = next(override.variable for override in reversed(overrides) if override.key == key)
-    return InvalidInput(f"{variable} sets {key} to something Kafka cannot use; expected {expected}")
+    override = next(override for override in reversed(overrides) if override.key == key)
+    return InvalidInput(f"{override.variable} sets {key} to {shown_value(key, override.value)!r}, which "
+                        f"Kafka cannot use here; expected {expected}")
 
 
 def _node_id(properties: dict[str, str], overrides: tuple[Override, ...]) -> int:
