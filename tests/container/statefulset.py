@@ -1,0 +1,252 @@
+"""An emulated Kubernetes: turn a StatefulSet's pod template into ``podman run`` arguments.
+
+This is the one mocked piece of the container tests, and deliberately small. It does what
+the kubelet and the StatefulSet controller would do for pod ``<sts>-<ordinal>``, as far as the
+manifest uses it, and refuses (raises) anything it does not emulate instead of ignoring it:
+
+* hostname = pod name; one podman network alias per DNS name the pod answers to in a cluster
+  (``<pod>.<serviceName>.<ns>.svc.<domain>``, and the FQDNs of the Services selecting it);
+* ``env``: ``value``; ``valueFrom.fieldRef`` for ``metadata.name`` / ``metadata.namespace``;
+  ``valueFrom.secretKeyRef`` resolved from the Secret in the same manifest (the API server's
+  job);
+* ``volumeClaimTemplates`` -> one podman volume per pod, named ``<claim>-<pod>`` (the PVC name
+  Kubernetes uses), surviving the pod; ``persistentVolumeClaim`` -> a podman volume shared by
+  all pods; ``emptyDir`` -> a tmpfs (mode 0777) that lives as long as the container;
+* pod and container ``securityContext``: ``runAsUser``/``runAsGroup`` -> ``--user``,
+  ``fsGroup`` -> supplementary group plus group ownership of the claim volumes (as the kubelet
+  chowns them), ``readOnlyRootFilesystem`` -> ``--read-only`` without podman's extra tmpfs
+  mounts, ``capabilities.drop: [ALL]`` -> ``--cap-drop=all``, ``allowPrivilegeEscalation:
+  false`` -> ``no-new-privileges``;
+* ``resources.limits.memory`` -> ``--memory``;
+* ``terminationGracePeriodSeconds`` -> the stop timeout (SIGTERM, then SIGKILL).
+
+The image is replaced by the locally built one: the manifest's ``image`` names the user's
+registry. Probes are not run by podman; the tests check the probes' port themselves.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Obj = dict[str, Any]
+
+_QUANTITY = re.compile(r"^(\d+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_FACTORS = {
+    None: 1,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+}
+
+
+class NotEmulated(Exception):
+    """The manifest uses a feature this emulation does not reproduce."""
+
+
+def load(path: Path) -> list[Obj]:
+    """All documents of a multi-document YAML manifest (empty documents dropped)."""
+    with path.open(encoding="utf-8") as fh:
+        return [doc for doc in yaml.safe_load_all(fh) if doc]
+
+
+def find(docs: Sequence[Obj], kind: str, name: str | None = None) -> Obj:
+    """The single object of ``kind`` (and ``name``); fails when absent or ambiguous."""
+    found = [
+        d for d in docs if d.get("kind") == kind and (name is None or d["metadata"]["name"] == name)
+    ]
+    if len(found) != 1:
+        raise LookupError(f"expected one {kind} {name or ''}, found {len(found)}")
+    return found[0]
+
+
+def memory_bytes(quantity: str) -> int:
+    """A Kubernetes memory quantity (``1Gi``, ``512Mi``, ``1G``) in bytes."""
+    match = _QUANTITY.match(str(quantity))
+    if not match:
+        raise NotEmulated(f"memory quantity {quantity!r}")
+    return int(match.group(1)) * _FACTORS[match.group(2)]
+
+
+def secret_value(docs: Sequence[Obj], name: str, key: str) -> str:
+    secret = find(docs, "Secret", name)
+    if key in secret.get("stringData", {}):
+        return str(secret["stringData"][key])
+    if key in secret.get("data", {}):
+        return base64.b64decode(secret["data"][key]).decode()
+    raise LookupError(f"Secret {name} has no key {key}")
+
+
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+@dataclass
+class Pod:
+    """One emulated pod of the StatefulSet: what ``podman run`` needs to start it."""
+
+    name: str
+    namespace: str
+    hostname: str
+    aliases: list[str]
+    env: dict[str, str]
+    #: (podman volume name, mount path, fsGroup or None) for each claim-backed mount
+    volumes: list[tuple[str, str]]
+    tmpfs: list[str]
+    user: str | None
+    group_add: list[str]
+    read_only: bool
+    cap_drop_all: bool
+    no_new_privileges: bool
+    memory: int | None
+    stop_timeout: int
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def run_argv(
+        self,
+        *,
+        container: str,
+        image: str,
+        network: str,
+        base_opts: Sequence[str],
+        env_overrides: Mapping[str, str] | None = None,
+    ) -> list[str]:
+        """``podman run -d`` arguments starting this pod's single container."""
+        argv = ["podman", "run", "--detach", *base_opts, "--name", container]
+        argv += ["--hostname", self.hostname, "--network", network]
+        for alias in self.aliases:
+            argv += ["--network-alias", alias]
+        env = {**self.env, **(env_overrides or {})}
+        for key, value in env.items():
+            argv += ["--env", f"{key}={value}"]
+        for volume, path in self.volumes:
+            argv += ["--volume", f"{volume}:{path}"]
+        for path in self.tmpfs:
+            argv += ["--mount", f"type=tmpfs,destination={path},tmpfs-mode=0777"]
+        if self.user:
+            argv += ["--user", self.user]
+        for group in self.group_add:
+            argv += ["--group-add", group]
+        if self.read_only:
+            argv += ["--read-only", "--read-only-tmpfs=false"]
+        if self.cap_drop_all:
+            argv += ["--cap-drop", "all"]
+        if self.no_new_privileges:
+            argv += ["--security-opt", "no-new-privileges"]
+        if self.memory:
+            argv += ["--memory", str(self.memory)]
+        argv += ["--stop-timeout", str(self.stop_timeout)]
+        argv.append(image)
+        return argv
+
+
+def pod(
+    docs: Sequence[Obj],
+    sts_name: str,
+    ordinal: int,
+    *,
+    volume_prefix: str,
+    cluster_domain: str = "cluster.local",
+) -> Pod:
+    """Emulate pod ``<sts_name>-<ordinal>`` of the StatefulSet ``sts_name`` in ``docs``."""
+    sts = find(docs, "StatefulSet", sts_name)
+    meta, spec = sts["metadata"], sts["spec"]
+    namespace = meta.get("namespace", "default")
+    name = f"{meta['name']}-{ordinal}"
+    template = spec["template"]
+    labels = template["metadata"].get("labels", {})
+    podspec = template["spec"]
+    containers = podspec["containers"]
+    if len(containers) != 1 or podspec.get("initContainers"):
+        raise NotEmulated("exactly one container and no init containers")
+    ctr = containers[0]
+    if ctr.get("command") or ctr.get("args"):
+        raise NotEmulated("command/args: the image's ENTRYPOINT is what is under test")
+
+    suffix = f"svc.{cluster_domain}"
+    aliases = [f"{name}.{spec['serviceName']}.{namespace}.{suffix}"]
+    for svc in docs:
+        if svc.get("kind") == "Service" and svc["metadata"].get("namespace") == namespace:
+            if selects(svc["spec"].get("selector", {}), labels):
+                aliases.append(f"{svc['metadata']['name']}.{namespace}.{suffix}")
+
+    field_values = {"metadata.name": name, "metadata.namespace": namespace}
+    env: dict[str, str] = {}
+    for var in ctr.get("env", []):
+        if "value" in var:
+            env[var["name"]] = str(var["value"])
+            continue
+        source = var.get("valueFrom", {})
+        if "fieldRef" in source:
+            path = source["fieldRef"]["fieldPath"]
+            if path not in field_values:
+                raise NotEmulated(f"fieldRef {path}")
+            env[var["name"]] = field_values[path]
+        elif "secretKeyRef" in source:
+            ref = source["secretKeyRef"]
+            env[var["name"]] = secret_value(docs, ref["name"], ref["key"])
+        else:
+            raise NotEmulated(f"env {var['name']}: {sorted(source)}")
+    if ctr.get("envFrom"):
+        raise NotEmulated("envFrom")
+
+    pod_volumes = {v["name"]: v for v in podspec.get("volumes", [])}
+    claim_templates = {c["metadata"]["name"] for c in spec.get("volumeClaimTemplates", [])}
+    volumes: list[tuple[str, str]] = []
+    tmpfs: list[str] = []
+    for mount in ctr.get("volumeMounts", []):
+        vname, path = mount["name"], mount["mountPath"]
+        if mount.get("subPath") or mount.get("readOnly"):
+            raise NotEmulated(f"volumeMount {vname}: subPath/readOnly")
+        if vname in claim_templates:
+            volumes.append((f"{volume_prefix}-{vname}-{name}", path))
+        elif vname in pod_volumes and "persistentVolumeClaim" in pod_volumes[vname]:
+            claim = pod_volumes[vname]["persistentVolumeClaim"]["claimName"]
+            volumes.append((f"{volume_prefix}-{claim}", path))
+        elif vname in pod_volumes and "emptyDir" in pod_volumes[vname]:
+            tmpfs.append(path)
+        else:
+            raise NotEmulated(f"volume {vname}")
+
+    psc = podspec.get("securityContext", {})
+    csc = ctr.get("securityContext", {})
+    uid = csc.get("runAsUser", psc.get("runAsUser"))
+    gid = csc.get("runAsGroup", psc.get("runAsGroup"))
+    user = None if uid is None else (f"{uid}:{gid}" if gid is not None else str(uid))
+    fs_group = psc.get("fsGroup")
+    memory = ctr.get("resources", {}).get("limits", {}).get("memory")
+    drop = csc.get("capabilities", {}).get("drop", [])
+    return Pod(
+        name=name,
+        namespace=namespace,
+        hostname=name,
+        aliases=aliases,
+        env=env,
+        volumes=volumes,
+        tmpfs=tmpfs,
+        user=user,
+        group_add=[] if fs_group is None else [str(fs_group)],
+        read_only=bool(csc.get("readOnlyRootFilesystem")),
+        cap_drop_all="ALL" in drop,
+        no_new_privileges=csc.get("allowPrivilegeEscalation") is False,
+        memory=None if memory is None else memory_bytes(memory),
+        stop_timeout=int(podspec.get("terminationGracePeriodSeconds", 30)),
+        ports={p["name"]: int(p["containerPort"]) for p in ctr.get("ports", []) if "name" in p},
+    )
+
+
+def fs_group(docs: Sequence[Obj], sts_name: str) -> int | None:
+    group = find(docs, "StatefulSet", sts_name)["spec"]["template"]["spec"]
+    value = group.get("securityContext", {}).get("fsGroup")
+    return None if value is None else int(value)
