@@ -469,7 +469,9 @@ class Lab:
             env["JAVA_HOME"] = os.environ["JAVA_HOME"]
         return env
 
-    def pod_env(self, ordinal: int, replicas: int = 3, **overrides: str) -> dict[str, str]:
+    def pod_env(
+        self, ordinal: int, replicas: int = 3, **overrides: Optional[str]
+    ) -> dict[str, str]:
         """The container environment of pod ``ordinal`` (the seed manifest's variables)."""
         pod_dir = self.pod_dir(ordinal)
         t = self.topology
@@ -492,8 +494,12 @@ class Lab:
                 "PYTHONPATH": str(REPO),
             }
         )
-        env.update(overrides)
-        return {k: v for k, v in env.items() if v is not None}
+        for key, value in overrides.items():  # None removes a variable
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = value
+        return env
 
     def start(
         self,
