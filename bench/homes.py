@@ -1,0 +1,74 @@
+"""KAFKA_HOME overlays of the real distribution (scripts/kafka-dist) for the benchmarks.
+
+- ``stub_home``: the real bin/ (kafka-storage.sh runs the real JVM StorageTool), config/ copied,
+  libs/ linked, but ``kafka-server-start.sh`` exits at once: container start -> exec of the server
+  is then the entrypoint's own cost (P1, P2).
+- ``instrumented_home``: the real tools, wrapped so that every kafka-storage.sh call (begin, end,
+  exit code, sub-command) and every kafka-server-start.sh exec is appended with a wall-clock
+  timestamp and $HOSTNAME to an events file (P3 timelines; the seed and we go through the same
+  wrappers).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_ENTRYPOINT = REPO.parent / "shared" / "seed" / "entrypoint.sh"
+
+
+def kafka_dist() -> Path:
+    """The real Kafka 3.3.2 installation (scripts/kafka-dist: last stdout line, cached)."""
+    result = subprocess.run([str(REPO / "scripts" / "kafka-dist")], stdout=subprocess.PIPE, text=True,
+                            check=True, timeout=1800)
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+def _overlay(dist: Path, home: Path) -> Path:
+    home.mkdir(parents=True)
+    shutil.copytree(dist / "bin", home / "bin")
+    shutil.copytree(dist / "config", home / "config")
+    (home / "libs").symlink_to(dist / "libs")
+    return home
+
+
+def _script(path: Path, text: str) -> None:
+    path.unlink(missing_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+
+
+def stub_home(dist: Path, home: Path) -> Path:
+    _overlay(dist, home)
+    _script(home / "bin" / "kafka-server-start.sh",
+            "#!/bin/sh\n# bench stub: the server 'starts' and exits\nexit 0\n")
+    return home
+
+
+def instrumented_home(dist: Path, home: Path, events: Path) -> Path:
+    _overlay(dist, home)
+    stamp = f'printf "%s %s %s\\n" "$(date +%s.%N)" "${{HOSTNAME:-?}}" "$*" >> "{events}"'
+    _script(home / "bin" / "kafka-storage.sh", f"""#!/bin/sh
+# bench wrapper: record the call, run the real tool, record its end
+ev() {{ {stamp.replace('"$*"', '"$1"')}; }}
+ev "storage-begin $1"
+"{dist}/bin/kafka-storage.sh" "$@"
+rc=$?
+ev "storage-end $1 rc=$rc"
+exit $rc
+""")
+    _script(home / "bin" / "kafka-server-start.sh", f"""#!/bin/sh
+# bench wrapper: record the exec, then become the real start script
+{stamp.replace('"$*"', '"exec"')}
+exec "{dist}/bin/kafka-server-start.sh" "$@"
+""")
+    return home
+
+
+def seed_script(home: Path, out: Path) -> Path:
+    """The seed's entrypoint.sh with only its hard-coded /opt/kafka replaced by ``home``."""
+    out.write_text(SEED_ENTRYPOINT.read_text().replace("/opt/kafka", str(home)))
+    out.chmod(0o755)
+    return out

@@ -1,0 +1,89 @@
+"""bench/run: P1-P4 (seed vs us, interleaved), R1-R3 (the reliability tests with figure counts),
+a markdown table in bench/results/latest.md and the P3 chart in bench/results/p3-timeline.png."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from bench import startup
+from bench.homes import kafka_dist
+from bench.report import Report
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
+    parser.add_argument("--only", default="P1,P2,P3,P4,R1,R2,R3",
+                        help="comma-separated figures to run (default: all)")
+    parser.add_argument("--runs", type=int, default=15, help="interleaved pairs for P1 and P4 (default 15)")
+    parser.add_argument("--p2-runs", type=int, default=9, help="interleaved pairs for P2 (default 9)")
+    parser.add_argument("--p3-runs", type=int, default=3, help="P3 runs of each kind (default 3)")
+    parser.add_argument("--p3-cap", type=float, default=300,
+                        help="seconds one P3 run may take, restarts included (default 300)")
+    parser.add_argument("--r1-examples", type=int, default=5000, help="HYPOTHESIS_EXAMPLES for R1")
+    parser.add_argument("--r2-processes", type=int, default=32, help="KRAFT_RACE_PROCESSES for R2")
+    parser.add_argument("--r2-trials", type=int, default=200, help="KRAFT_RACE_TRIALS for R2")
+    parser.add_argument("--r3-trials", type=int, default=500, help="KRAFT_CRASH_TRIALS for R3")
+    parser.add_argument("--quick", action="store_true",
+                        help="small counts everywhere (a smoke run of the bench itself, ~3 min)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
+    args = parser.parse_args()
+    if args.quick:
+        args.runs, args.p2_runs, args.p3_runs = 3, 2, 1
+        args.r1_examples, args.r2_processes, args.r2_trials, args.r3_trials = 200, 8, 10, 30
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    wanted = {item.strip().upper() for item in args.only.split(",") if item.strip()}
+    report = Report()
+    started = time.monotonic()
+    RESULTS.mkdir(exist_ok=True)
+    dist = kafka_dist()
+    print(f"bench: Kafka distribution {dist}", file=sys.stderr, flush=True)
+
+    if wanted & {"P1", "P2", "P4"}:
+        bench = startup.Bench(dist)
+        try:
+            if "P1" in wanted:
+                _phase("P1 restart of a formatted node -> exec, seed vs us")
+                startup.p1_restart(bench, report, args.runs)
+            if "P2" in wanted:
+                _phase("P2 first start of pod 0 -> exec, seed vs us")
+                startup.p2_first_start(bench, report, args.p2_runs)
+            if "P4" in wanted:
+                _phase("P4 --dry-run vs importing the dependencies")
+                startup.p4_dry_run(bench, report, args.runs)
+        finally:
+            bench.close()
+
+    if "P3" in wanted:
+        _phase("P3 three pods in parallel -> quorum + 3 brokers + acks=all write (real Kafka)")
+        if os.geteuid() != 0:
+            report.note("P3 skipped: needs root for network namespaces")
+        else:
+            from bench import cluster
+            cluster.p3(dist, report, runs=args.p3_runs, cap=args.p3_cap,
+                       chart=RESULTS / "p3-timeline.png")
+
+    if wanted & {"R1", "R2", "R3"}:
+        from bench import reliability
+        reliability.run(report, wanted, args)
+
+    elapsed = time.monotonic() - started
+    text = report.markdown(elapsed)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+    print()
+    print(text)
+    print(f"bench: wrote {args.output} in {elapsed / 60:.1f} min", file=sys.stderr)
+
+
+def _phase(title: str) -> None:
+    print(f"\n== {title}", file=sys.stderr, flush=True)
