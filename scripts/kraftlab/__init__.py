@@ -15,8 +15,10 @@ every process, namespace, bridge, ``/etc/netns`` entry and temporary file it cre
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import ipaddress
+import json
 import os
 import re
 import shutil
@@ -621,11 +623,17 @@ class Lab:
         return Status.parse(self.probe("status", self.bootstrap(ordinals)))
 
     def wait_ready(
-        self, brokers: set[int], voters: set[int], timeout: float = 150
+        self,
+        brokers: set[int],
+        voters: set[int],
+        timeout: float = 150,
+        on_poll: Optional[Callable[[], None]] = None,
     ) -> Status:
         """Wait until the quorum has a leader among ``voters`` and ``brokers`` are registered."""
 
         def check() -> Optional[Status]:
+            if on_poll is not None:
+                on_poll()
             self.check_alive(brokers)
             if not all(self.kafka_started(i) for i in brokers):
                 return None
@@ -748,6 +756,47 @@ class Lab:
         where the script writes its ``server.properties.updated``)."""
         script = self.seed_script(ordinal)
         return self.start(ordinal, env=self.seed_env(ordinal, replicas), argv=["bash", str(script)])
+
+
+    # ------------------------------------------------------------------ kept labs
+    def save_state(self, path: Path) -> None:
+        """Record what :func:`stop_saved` needs to stop this lab from another process."""
+        state = {
+            "prefix": self.prefix,
+            "pods": self.net.pods,
+            "subnet": self.net.subnet,
+            "workdir": str(self.workdir),
+            "pids": {str(i): self.current(i).process.pid for i in self.running()},
+            "topology": dataclasses.asdict(self.topology),
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(state, indent=2) + "\n")
+
+
+def stop_saved(path: Path, timeout: float = 60) -> list[str]:
+    """Stop a lab recorded by :meth:`Lab.save_state`: SIGTERM its pods (only processes that are
+    inside its namespaces), then remove namespaces, bridge, /etc/netns entries and files."""
+    state = json.loads(path.read_text())
+    net = Network(state["prefix"], int(state["pods"]), Topology(**state["topology"]))
+    existing = set(run(["ip", "netns", "list"], check=False).stdout.split())
+    net._created_ns = [ns for ns in net.all_ns() if ns in existing]
+    net._bridge_created = Path(f"/sys/class/net/{net.bridge}").exists()
+    inside = {
+        int(pid)
+        for ns in net._created_ns
+        for pid in run(["ip", "netns", "pids", ns], check=False).stdout.split()
+    }
+    pids = [int(pid) for pid in state["pids"].values() if int(pid) in inside]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while any(_pid_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    problems = net.destroy()
+    shutil.rmtree(state["workdir"], ignore_errors=True)
+    path.unlink()
+    return problems
 
 
 _letters = iter("abcdefghijklmnopqrstuvwxyz" * 40)
