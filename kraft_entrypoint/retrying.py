@@ -35,7 +35,8 @@ def call_until(
 
     retrying = tenacity.Retrying(
         stop=tenacity.stop_after_delay(timeout),
-        wait=tenacity.wait_exponential_jitter(initial=initial_wait, max=max_wait, jitter=initial_wait),
+        wait=tenacity.wait_exponential(multiplier=initial_wait, max=max_wait)
+        + tenacity.wait_random(0, initial_wait),
         retry=tenacity.retry_if_exception_type(NotYet),
         before_sleep=before_sleep,
         reraise=True,
