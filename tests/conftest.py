@@ -12,9 +12,21 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 # Every variable of SPEC.md's table (written out here, not taken from the package under test).
 SPEC_VARIABLES = (
-    "HOSTNAME", "REPLICAS", "CONTROLLER_REPLICAS", "SERVICE", "NAMESPACE", "CLUSTER_DOMAIN",
-    "SHARE_DIR", "DATA_DIR", "CLUSTER_ID", "CLUSTER_ID_TIMEOUT", "BROKER_PORT", "CONTROLLER_PORT",
-    "KAFKA_HOME", "KRAFT_TEMPLATE", "KRAFT_CONFIG",
+    "HOSTNAME",
+    "REPLICAS",
+    "CONTROLLER_REPLICAS",
+    "SERVICE",
+    "NAMESPACE",
+    "CLUSTER_DOMAIN",
+    "SHARE_DIR",
+    "DATA_DIR",
+    "CLUSTER_ID",
+    "CLUSTER_ID_TIMEOUT",
+    "BROKER_PORT",
+    "CONTROLLER_PORT",
+    "KAFKA_HOME",
+    "KRAFT_TEMPLATE",
+    "KRAFT_CONFIG",
 )
 
 settings.register_profile(
@@ -36,7 +48,8 @@ def spec_variables() -> tuple[str, ...]:
 def base_environ() -> dict[str, str]:
     """This process's environment without any input of the entrypoint (a shell's HOSTNAME...)."""
     return {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if key not in SPEC_VARIABLES and not key.startswith("KAFKA_CFG_")
     }
 

@@ -28,7 +28,8 @@ dirs=$(sed -n 's/^log\.dirs=//p' "$config" | sed 's/\\:/:/g; s/\\=/=/g')
 node=$(sed -n 's/^node\.id=//p' "$config")
 for dir in $(echo "$dirs" | tr ',' ' '); do
   mkdir -p "$dir"
-  printf '#\n#Tue Jan 10 12:00:00 UTC 2023\nnode.id=%s\nversion=1\ncluster.id=%s\n' "$node" "$id" > "$dir/meta.properties"
+  printf '#\n#Tue Jan 10 12:00:00 UTC 2023\nnode.id=%s\nversion=1\ncluster.id=%s\n' "$node" "$id" \
+    > "$dir/meta.properties"
 done
 """
 
@@ -89,24 +90,37 @@ class FakeKafka:
     def env(self, base: dict[str, str], **changes: str) -> dict[str, str]:
         env = {
             **base,
-            "HOSTNAME": "kafka-0", "REPLICAS": "3", "SERVICE": "kafka-svc", "NAMESPACE": "kafka-kraft",
-            "SHARE_DIR": str(self.share), "KAFKA_HOME": str(self.home), "KRAFT_CONFIG": str(self.config),
+            "HOSTNAME": "kafka-0",
+            "REPLICAS": "3",
+            "SERVICE": "kafka-svc",
+            "NAMESPACE": "kafka-kraft",
+            "SHARE_DIR": str(self.share),
+            "KAFKA_HOME": str(self.home),
+            "KRAFT_CONFIG": str(self.config),
             "CLUSTER_ID_TIMEOUT": "5",
         }
         env.update(changes)
         return env
 
     def format_calls(self) -> list[list[str]]:
-        return [(self.calls / name).read_text().splitlines()
-                for name in sorted(os.listdir(self.calls)) if name.startswith("storage.")]
+        return [
+            (self.calls / name).read_text().splitlines()
+            for name in sorted(os.listdir(self.calls))
+            if name.startswith("storage.")
+        ]
 
     def server_starts(self) -> int:
         return sum(1 for name in os.listdir(self.calls) if name.startswith("server.start."))
 
 
 def popen(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "kraft_entrypoint", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "kraft_entrypoint", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def run(args: list[str], env: dict[str, str], timeout: float = 30) -> Run:
@@ -118,15 +132,18 @@ def run(args: list[str], env: dict[str, str], timeout: float = 30) -> Run:
 def meta_properties(directory: Path, cluster_id: str, node_id: int) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "meta.properties").write_text(
-        f"#\n#Tue Jan 10 12:00:00 UTC 2023\nnode.id={node_id}\nversion=1\ncluster.id={cluster_id}\n")
+        f"#\n#Tue Jan 10 12:00:00 UTC 2023\nnode.id={node_id}\nversion=1\ncluster.id={cluster_id}\n"
+    )
 
 
 def tree(root: Path) -> list[tuple[str, bytes, int]]:
     """Names, contents and mtimes of everything under root (empty if root is missing)."""
     if not root.exists():
         return []
-    return [(str(p.relative_to(root)), p.read_bytes() if p.is_file() else b"<dir>", p.lstat().st_mtime_ns)
-            for p in sorted([root, *root.rglob("*")])]
+    return [
+        (str(p.relative_to(root)), p.read_bytes() if p.is_file() else b"<dir>", p.lstat().st_mtime_ns)
+        for p in sorted([root, *root.rglob("*")])
+    ]
 
 
 def read_optional(path: Path) -> Optional[str]:

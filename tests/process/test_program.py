@@ -22,8 +22,9 @@ def test_first_start_formats_second_start_skips(fake: FakeKafka, base_environ: d
     assert first.returncode == 0, first.stderr
     (shared,) = fake.share.joinpath("cluster_id").read_text().split()
     assert cluster_id.problem_with(shared) is None
-    assert fake.format_calls() == [["format", "--config", str(fake.config), f"--cluster-id={shared}",
-                                    "--ignore-formatted"]]
+    assert fake.format_calls() == [
+        ["format", "--config", str(fake.config), f"--cluster-id={shared}", "--ignore-formatted"]
+    ]
     assert "fake kafka-storage.sh: formatting" in first.stderr
     assert (fake.share / "0" / "meta.properties").exists()
     assert fake.server_starts() == 1
@@ -36,7 +37,10 @@ def test_first_start_formats_second_start_skips(fake: FakeKafka, base_environ: d
     assert fake.config.read_bytes() == written
     assert fake.share.joinpath("cluster_id").read_text().split() == [shared]
     template = fake.home / "config" / "kraft" / "server.properties"
-    assert template.read_bytes() == Path(__file__).parent.parent.joinpath("fixtures/server.properties").read_bytes()
+    assert (
+        template.read_bytes()
+        == Path(__file__).parent.parent.joinpath("fixtures/server.properties").read_bytes()
+    )
 
 
 def test_exec_replaces_the_process(fake: FakeKafka, base_environ: dict[str, str]) -> None:
@@ -46,30 +50,36 @@ def test_exec_replaces_the_process(fake: FakeKafka, base_environ: dict[str, str]
     assert int((fake.calls / "server.pid").read_text()) == result.pid
     assert (fake.calls / "server.args").read_text().splitlines() == [str(fake.config)]
     environment = (fake.calls / "server.env").read_text().splitlines()
-    assert "PASSED_THROUGH=yes-1" in environment and "KAFKA_HEAP_OPTS=-Xmx1G" in environment
+    assert "PASSED_THROUGH=yes-1" in environment
+    assert "KAFKA_HEAP_OPTS=-Xmx1G" in environment
     assert result.stdout == b""
 
 
 def test_dry_run_prints_exactly_the_written_file(fake: FakeKafka, base_environ: dict[str, str]) -> None:
     """--dry-run's stdout equals the bytes a real run writes; the dry run writes and runs nothing."""
-    env = fake.env(base_environ, KAFKA_CFG_SSL_KEY_PASSWORD="pw-123", KAFKA_CFG_X_Y="a:b=c")
+    env = fake.env(base_environ, KAFKA_CFG_SSL_KEY_PASSWORD="pw-123", KAFKA_CFG_X_Y="a:b=c")  # noqa: S106
     before = tree(fake.root)
     dry = run(["--dry-run"], env)
     assert dry.returncode == 0, dry.stderr
     assert tree(fake.root) == before
-    assert "node 0" in dry.stderr and "format" in dry.stderr and "kafka-server-start.sh" in dry.stderr
+    assert "node 0" in dry.stderr
+    assert "format" in dry.stderr
+    assert "kafka-server-start.sh" in dry.stderr
     assert "pw-123" not in dry.stderr
     real = run([], env)
     assert real.returncode == 0, real.stderr
     assert fake.config.read_bytes() == dry.stdout
-    assert "pw-123" not in real.stderr and b"pw-123" in dry.stdout
+    assert "pw-123" not in real.stderr
+    assert b"pw-123" in dry.stdout
     assert run(["--dry-run"], env).stdout == dry.stdout
 
 
 def test_dry_run_does_not_wait_for_a_missing_share_dir(fake: FakeKafka, base_environ: dict[str, str]) -> None:
     """--dry-run with an unmounted SHARE_DIR and a 300 s timeout returns at once."""
     started = time.monotonic()
-    result = run(["--dry-run"], fake.env(base_environ, SHARE_DIR=str(fake.root / "nowhere"), CLUSTER_ID_TIMEOUT="300"))
+    result = run(
+        ["--dry-run"], fake.env(base_environ, SHARE_DIR=str(fake.root / "nowhere"), CLUSTER_ID_TIMEOUT="300")
+    )
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started < 10
     assert not (fake.root / "nowhere").exists()
@@ -108,7 +118,11 @@ def test_start_script_problems_exit_before_any_write(
     ids=["other-cluster", "other-node"],
 )
 def test_foreign_storage_exits_3_touching_nothing(
-    stored_id: str, stored_node: int, fragments: tuple[str, ...], fake: FakeKafka, base_environ: dict[str, str]
+    stored_id: str,
+    stored_node: int,
+    fragments: tuple[str, ...],
+    fake: FakeKafka,
+    base_environ: dict[str, str],
 ) -> None:
     """Storage of another cluster or node: exit 3, message with both values, share dir unchanged."""
     (fake.share / "cluster_id").write_text(VALID_ID + "\n")
@@ -119,7 +133,8 @@ def test_foreign_storage_exits_3_touching_nothing(
     for fragment in (*fragments, str(fake.share / "0")):
         assert fragment in result.stderr
     assert tree(fake.root) == before
-    assert fake.format_calls() == [] and fake.server_starts() == 0
+    assert fake.format_calls() == []
+    assert fake.server_starts() == 0
 
 
 @pytest.mark.parametrize("given", [False, True], ids=["restored-from-meta", "cluster-id-given"])
@@ -141,18 +156,23 @@ def test_voter_set_change_exits_3(fake: FakeKafka, base_environ: dict[str, str])
     meta_properties(fake.share / "0", VALID_ID, 0)
     state = fake.share / "0" / "__cluster_metadata-0" / "quorum-state"
     state.parent.mkdir()
-    state.write_text('{"clusterId":"","leaderId":1,"leaderEpoch":3,"votedId":-1,"appliedOffset":0,'
-                     '"currentVoters":[{"voterId":0},{"voterId":1},{"voterId":2}],"data_version":0}')
+    state.write_text(
+        '{"clusterId":"","leaderId":1,"leaderEpoch":3,"votedId":-1,"appliedOffset":0,'
+        '"currentVoters":[{"voterId":0},{"voterId":1},{"voterId":2}],"data_version":0}'
+    )
     before = tree(fake.root)
     result = run([], fake.env(base_environ, REPLICAS="5"))
     assert result.returncode == 3
-    assert "CONTROLLER_REPLICAS" in result.stderr and str(state) in result.stderr
+    assert "CONTROLLER_REPLICAS" in result.stderr
+    assert str(state) in result.stderr
     assert tree(fake.root) == before
     assert run([], fake.env(base_environ)).returncode == 0  # the unchanged quorum still starts
 
 
 @pytest.mark.parametrize("situation", ["share-dir-missing", "empty-file", "garbage-file"])
-def test_no_cluster_id_exits_4_after_timeout(situation: str, fake: FakeKafka, base_environ: dict[str, str]) -> None:
+def test_no_cluster_id_exits_4_after_timeout(
+    situation: str, fake: FakeKafka, base_environ: dict[str, str]
+) -> None:
     """No usable id within CLUSTER_ID_TIMEOUT=0.5: exit 4 naming the file; nothing formatted."""
     if situation == "share-dir-missing":
         fake.share.rmdir()
@@ -163,7 +183,8 @@ def test_no_cluster_id_exits_4_after_timeout(situation: str, fake: FakeKafka, ba
     assert result.returncode == 4, result.stderr
     assert 0.5 <= time.monotonic() - started < 10
     assert str(fake.share / "cluster_id") in result.stderr
-    assert fake.format_calls() == [] and fake.server_starts() == 0
+    assert fake.format_calls() == []
+    assert fake.server_starts() == 0
     assert "Traceback" not in result.stderr
 
 
@@ -187,8 +208,10 @@ def test_formatted_node_restores_missing_shared_file(fake: FakeKafka, base_envir
     result = run([], fake.env(base_environ))
     assert result.returncode == 0, result.stderr
     assert (fake.share / "cluster_id").read_text().split() == [OTHER_ID]
-    assert "WARNING" in result.stderr and OTHER_ID in result.stderr
-    assert fake.format_calls() == [] and fake.server_starts() == 1
+    assert "WARNING" in result.stderr
+    assert OTHER_ID in result.stderr
+    assert fake.format_calls() == []
+    assert fake.server_starts() == 1
 
 
 def test_cluster_id_given_is_published_and_formatted(fake: FakeKafka, base_environ: dict[str, str]) -> None:
@@ -219,21 +242,40 @@ def test_help_and_version(base_environ: dict[str, str]) -> None:
     """--help names every variable and exits 0; --version prints a version."""
     help_text = run(["--help"], base_environ)
     assert help_text.returncode == 0
-    for variable in ("HOSTNAME", "REPLICAS", "CONTROLLER_REPLICAS", "SERVICE", "NAMESPACE", "CLUSTER_DOMAIN",
-                     "SHARE_DIR", "DATA_DIR", "CLUSTER_ID", "CLUSTER_ID_TIMEOUT", "BROKER_PORT",
-                     "CONTROLLER_PORT", "KAFKA_HOME", "KRAFT_TEMPLATE", "KRAFT_CONFIG"):
+    for variable in (
+        "HOSTNAME",
+        "REPLICAS",
+        "CONTROLLER_REPLICAS",
+        "SERVICE",
+        "NAMESPACE",
+        "CLUSTER_DOMAIN",
+        "SHARE_DIR",
+        "DATA_DIR",
+        "CLUSTER_ID",
+        "CLUSTER_ID_TIMEOUT",
+        "BROKER_PORT",
+        "CONTROLLER_PORT",
+        "KAFKA_HOME",
+        "KRAFT_TEMPLATE",
+        "KRAFT_CONFIG",
+    ):
         assert variable in help_text.stdout.decode()
     version = run(["--version"], base_environ)
-    assert version.returncode == 0 and any(c.isdigit() for c in version.stdout.decode())
+    assert version.returncode == 0
+    assert any(c.isdigit() for c in version.stdout.decode())
 
 
-def test_racing_pods_format_with_one_id(tmp_path: Path, template_path: Path, base_environ: dict[str, str]) -> None:
+def test_racing_pods_format_with_one_id(
+    tmp_path: Path, template_path: Path, base_environ: dict[str, str]
+) -> None:
     """16 pods of one StatefulSet starting at once on an empty share dir all format with the same id."""
     fakes = [FakeKafka.create(tmp_path / f"pod{i}", template_path) for i in range(16)]
     share = tmp_path / "share"
     share.mkdir()
-    processes = [popen([], fake.env(base_environ, HOSTNAME=f"kafka-{i}", REPLICAS="16", SHARE_DIR=str(share)))
-                 for i, fake in enumerate(fakes)]
+    processes = [
+        popen([], fake.env(base_environ, HOSTNAME=f"kafka-{i}", REPLICAS="16", SHARE_DIR=str(share)))
+        for i, fake in enumerate(fakes)
+    ]
     for process in processes:
         _, stderr = process.communicate(timeout=60)
         assert process.returncode == 0, stderr.decode()

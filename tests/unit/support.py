@@ -54,8 +54,9 @@ class Cli:
             logger.removeHandler(handler)
             logger.setLevel(level)
         exception = None if isinstance(result.exception, SystemExit) else result.exception
-        return Outcome(result.exit_code, result.stdout_bytes, "\n".join([*handler.lines, result.stderr]),
-                       exception)
+        return Outcome(
+            result.exit_code, result.stdout_bytes, "\n".join([*handler.lines, result.stderr]), exception
+        )
 
 
 def valid_env(tmp_path: Path, template: Path, **changes: str) -> dict[str, str]:

@@ -16,8 +16,11 @@ def _kafka_accepts(text: str) -> bool:
     if len(text) != 22 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in text):
         return False
     raw = base64.urlsafe_b64decode(text + "==")
-    return (len(raw) == 16 and base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == text
-            and raw not in (bytes(16), bytes(15) + b"\x01"))
+    return (
+        len(raw) == 16
+        and base64.urlsafe_b64encode(raw).rstrip(b"=").decode() == text
+        and raw not in (bytes(16), bytes(15) + b"\x01")
+    )
 
 
 def test_generated_ids_are_valid_and_never_start_with_dash() -> None:
@@ -51,8 +54,11 @@ def test_invalid_ids_are_rejected_with_a_reason(text: str) -> None:
     assert cluster_id.problem_with(text)
 
 
-@pytest.mark.parametrize("text", ["MkU3OEVBNTcwNTJENDM2Qg", "-3Xy5ZpXQ8ie9gl3rTw8wA", "_____________________w"],
-                         ids=["example", "leading-dash", "underscores"])
+@pytest.mark.parametrize(
+    "text",
+    ["MkU3OEVBNTcwNTJENDM2Qg", "-3Xy5ZpXQ8ie9gl3rTw8wA", "_____________________w"],
+    ids=["example", "leading-dash", "underscores"],
+)
 def test_valid_ids_are_accepted(text: str) -> None:
     """Canonical ids are accepted, including one starting with '-' (valid for Kafka)."""
     assert cluster_id.problem_with(text) is None
@@ -65,8 +71,13 @@ def test_every_16_byte_value_is_accepted_unless_reserved(raw: bytes) -> None:
     assert (cluster_id.problem_with(text) is None) == _kafka_accepts(text)
 
 
-@given(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=é ",
-               min_size=20, max_size=24))
+@given(
+    st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=é ",
+        min_size=20,
+        max_size=24,
+    )
+)
 def test_validation_agrees_with_kafkas_rules(text: str) -> None:
     """problem_with accepts exactly the texts Kafka accepts."""
     assert (cluster_id.problem_with(text) is None) == _kafka_accepts(text)

@@ -6,6 +6,8 @@ import logging
 import multiprocessing
 import os
 import time
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Optional
 
@@ -21,23 +23,34 @@ FORK = multiprocessing.get_context("fork")
 
 
 def settings_for(share: Path, *, given: Optional[str] = None, timeout: float = 0.5) -> Settings:
-    values = {"HOSTNAME": "kafka-0", "REPLICAS": "3", "SERVICE": "s", "NAMESPACE": "n",
-              "SHARE_DIR": str(share), "CLUSTER_ID": given, "CLUSTER_ID_TIMEOUT": str(timeout)}
+    values = {
+        "HOSTNAME": "kafka-0",
+        "REPLICAS": "3",
+        "SERVICE": "s",
+        "NAMESPACE": "n",
+        "SHARE_DIR": str(share),
+        "CLUSTER_ID": given,
+        "CLUSTER_ID_TIMEOUT": str(timeout),
+    }
     return parse_settings(values, {})
 
 
 def test_creates_the_shared_file_once(tmp_path: Path) -> None:
     """No id anywhere: a valid new id is created in SHARE_DIR/cluster_id and read back next time."""
     first = cluster_id_store.obtain(settings_for(tmp_path), None)
-    assert first.value is not None and cluster_id.problem_with(first.value) is None
+    assert first.value is not None
+    assert cluster_id.problem_with(first.value) is None
     assert (tmp_path / "cluster_id").read_text().strip() == first.value
     stamp = (tmp_path / "cluster_id").stat().st_mtime_ns
     assert cluster_id_store.obtain(settings_for(tmp_path), None).value == first.value
     assert (tmp_path / "cluster_id").stat().st_mtime_ns == stamp
 
 
-@pytest.mark.parametrize("content", [VALID_ID, VALID_ID + "\n", f"  {VALID_ID}\r\n"],
-                         ids=["bare", "newline-as-echo-writes", "whitespace"])
+@pytest.mark.parametrize(
+    "content",
+    [VALID_ID, VALID_ID + "\n", f"  {VALID_ID}\r\n"],
+    ids=["bare", "newline-as-echo-writes", "whitespace"],
+)
 def test_reads_an_existing_file(content: str, tmp_path: Path) -> None:
     """An existing file (as the seed's echo wrote it) is used as is and not rewritten."""
     (tmp_path / "cluster_id").write_bytes(content.encode())
@@ -65,12 +78,17 @@ def test_cluster_id_differing_from_the_file_is_invalid_input(tmp_path: Path) -> 
     with pytest.raises(InvalidInput) as raised:
         cluster_id_store.obtain(settings_for(tmp_path, given=OTHER_ID), None)
     assert raised.value.exit_code == 2
-    assert VALID_ID in str(raised.value) and OTHER_ID in str(raised.value) and "CLUSTER_ID" in str(raised.value)
+    assert VALID_ID in str(raised.value)
+    assert OTHER_ID in str(raised.value)
+    assert "CLUSTER_ID" in str(raised.value)
     assert (tmp_path / "cluster_id").read_text() == VALID_ID + "\n"
 
 
-@pytest.mark.parametrize("content", [b"", b"\n  \n", b"not-an-id\n", b"AAAAAAAAAAAAAAAAAAAAAA\n", b"\xff\xfe" * 11],
-                         ids=["empty", "blank", "garbage", "reserved", "binary"])
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"\n  \n", b"not-an-id\n", b"AAAAAAAAAAAAAAAAAAAAAA\n", b"\xff\xfe" * 11],
+    ids=["empty", "blank", "garbage", "reserved", "binary"],
+)
 def test_unusable_file_exits_4_after_the_timeout(content: bytes, tmp_path: Path) -> None:
     """An empty or garbage file is waited on for CLUSTER_ID_TIMEOUT, then exit 4 naming the file."""
     (tmp_path / "cluster_id").write_bytes(content)
@@ -80,7 +98,8 @@ def test_unusable_file_exits_4_after_the_timeout(content: bytes, tmp_path: Path)
     elapsed = time.monotonic() - started
     assert 0.5 <= elapsed < 2.5
     assert raised.value.exit_code == 4
-    assert str(tmp_path / "cluster_id") in str(raised.value) and "CLUSTER_ID_TIMEOUT" in str(raised.value)
+    assert str(tmp_path / "cluster_id") in str(raised.value)
+    assert "CLUSTER_ID_TIMEOUT" in str(raised.value)
     assert (tmp_path / "cluster_id").read_bytes() == content
 
 
@@ -102,7 +121,8 @@ def test_formatted_node_restores_missing_file(tmp_path: Path, caplog: pytest.Log
     assert obtained.value == OTHER_ID
     assert (tmp_path / "cluster_id").read_text().strip() == OTHER_ID
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
-    assert warnings and OTHER_ID in warnings[0].getMessage()
+    assert warnings
+    assert OTHER_ID in warnings[0].getMessage()
 
 
 def test_formatted_node_never_invents_an_id(tmp_path: Path) -> None:
@@ -120,7 +140,8 @@ def test_dry_run_creates_nothing_and_waits_for_nothing(tmp_path: Path) -> None:
     (tmp_path / "cluster_id").write_bytes(b"")
     cluster_id_store.obtain(settings_for(tmp_path, timeout=300), None, dry_run=True)
     assert time.monotonic() - started < 1
-    assert os.listdir(tmp_path) == ["cluster_id"] and (tmp_path / "cluster_id").read_bytes() == b""
+    assert os.listdir(tmp_path) == ["cluster_id"]
+    assert (tmp_path / "cluster_id").read_bytes() == b""
 
 
 def _mount_late(staging: str, share: str, delay: float) -> None:
@@ -162,13 +183,17 @@ WORKERS = 16
 ROUNDS = 30
 
 
-def _race_worker(rounds: list[str], barrier: multiprocessing.synchronize.Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _race_worker(
+    rounds: list[str], barrier: Barrier, results: Queue[tuple[object, object]]
+) -> None:
     for index, share in enumerate(rounds):
         barrier.wait()
         results.put((index, cluster_id_store.obtain(settings_for(Path(share), timeout=10), None).value))
 
 
-def _race_reader(rounds: list[str], barrier: multiprocessing.synchronize.Barrier, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+def _race_reader(
+    rounds: list[str], barrier: Barrier, results: Queue[tuple[object, object]]
+) -> None:
     bad = []
     for share in rounds:
         barrier.wait()
@@ -186,13 +211,13 @@ def _race_reader(rounds: list[str], barrier: multiprocessing.synchronize.Barrier
 
 
 def test_racing_processes_agree_on_one_id(tmp_path: Path) -> None:
-    """16 processes starting at once on an empty share dir, 30 times: one id each time, never a partial file."""
+    """16 processes at once on an empty share dir, 30 times: one id each round, never a partial file."""
     rounds = []
     for index in range(ROUNDS):
         (tmp_path / str(index)).mkdir()
         rounds.append(str(tmp_path / str(index)))
     barrier = FORK.Barrier(WORKERS + 1)
-    results: multiprocessing.Queue = FORK.Queue()  # type: ignore[type-arg]
+    results: Queue[tuple[object, object]] = FORK.Queue()
     processes = [FORK.Process(target=_race_worker, args=(rounds, barrier, results)) for _ in range(WORKERS)]
     processes.append(FORK.Process(target=_race_reader, args=(rounds, barrier, results)))
     for process in processes:
@@ -204,6 +229,8 @@ def test_racing_processes_agree_on_one_id(tmp_path: Path) -> None:
         if key == "reader":
             reader_bad = value
         else:
+            assert isinstance(key, int)
+            assert isinstance(value, str)
             seen[key].add(value)
     for process in processes:
         process.join(timeout=30)

@@ -49,7 +49,7 @@ def test_write_atomic_failure_leaves_old_state_and_no_temp(tmp_path: Path) -> No
     target = tmp_path / "taken"
     target.mkdir()
     (target / "inside").write_bytes(b"x")
-    with pytest.raises(OSError):
+    with pytest.raises(IsADirectoryError):
         files.write_atomic(str(target), b"data")
     assert (target / "inside").read_bytes() == b"x"
     assert _leftovers(tmp_path) == []
@@ -105,7 +105,7 @@ def _rewrite_forever(path: str) -> None:
 
 
 def test_killed_writer_never_leaves_a_torn_file(tmp_path: Path) -> None:
-    """A writer killed (SIGKILL) at random moments leaves one complete version; readers never see a torn one."""
+    """A writer SIGKILLed at random moments leaves one whole version; readers never see a torn one."""
     target = tmp_path / "f"
     files.write_atomic(str(target), VERSIONS[0])
     context = multiprocessing.get_context("fork")

@@ -30,7 +30,9 @@ OPTIONS = [
 
 def _base(tmp_path: Path, template_path: Path, variable: str) -> dict[str, str]:
     for name in ("a", "b"):  # two templates that differ in one key
-        (tmp_path / f"template-{name}").write_bytes(template_path.read_bytes() + f"x.template={name}\n".encode())
+        (tmp_path / f"template-{name}").write_bytes(
+            template_path.read_bytes() + f"x.template={name}\n".encode()
+        )
     (tmp_path / "share").mkdir()
     env = valid_env(tmp_path, template_path, HOSTNAME="kafka-3", REPLICAS="6")
     env.pop(variable, None)
@@ -80,7 +82,8 @@ def test_help_lists_every_variable(cli: Cli, spec_variables: tuple[str, ...]) ->
         assert variable in text
     for _, flag, _, _ in OPTIONS:
         assert flag in text
-    assert "KAFKA_CFG_" in text and "--dry-run" in text
+    assert "KAFKA_CFG_" in text
+    assert "--dry-run" in text
 
 
 def test_help_shows_defaults(cli: Cli) -> None:

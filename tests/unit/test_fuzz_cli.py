@@ -14,11 +14,20 @@ from hypothesis import strategies as st
 from .support import OTHER_ID, VALID_ID, Cli
 
 FLAGS = {
-    "HOSTNAME": "--hostname", "REPLICAS": "--replicas", "CONTROLLER_REPLICAS": "--controller-replicas",
-    "SERVICE": "--service", "NAMESPACE": "--namespace", "CLUSTER_DOMAIN": "--cluster-domain",
-    "SHARE_DIR": "--share-dir", "DATA_DIR": "--data-dir", "CLUSTER_ID": "--cluster-id",
-    "CLUSTER_ID_TIMEOUT": "--cluster-id-timeout", "BROKER_PORT": "--broker-port",
-    "CONTROLLER_PORT": "--controller-port", "KAFKA_HOME": "--kafka-home", "KRAFT_TEMPLATE": "--template",
+    "HOSTNAME": "--hostname",
+    "REPLICAS": "--replicas",
+    "CONTROLLER_REPLICAS": "--controller-replicas",
+    "SERVICE": "--service",
+    "NAMESPACE": "--namespace",
+    "CLUSTER_DOMAIN": "--cluster-domain",
+    "SHARE_DIR": "--share-dir",
+    "DATA_DIR": "--data-dir",
+    "CLUSTER_ID": "--cluster-id",
+    "CLUSTER_ID_TIMEOUT": "--cluster-id-timeout",
+    "BROKER_PORT": "--broker-port",
+    "CONTROLLER_PORT": "--controller-port",
+    "KAFKA_HOME": "--kafka-home",
+    "KRAFT_TEMPLATE": "--template",
     "KRAFT_CONFIG": "--config",
 }
 
@@ -47,43 +56,86 @@ def env_text() -> st.SearchStrategy[str]:
 
 
 def arbitrary() -> st.SearchStrategy[str]:
-    return st.one_of(env_text(), st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-                                         max_size=40))
+    return st.one_of(
+        env_text(),
+        st.text(st.characters(codec="utf-8", blacklist_characters="\x00"), max_size=40),
+    )
 
 
 PLAUSIBLE: dict[str, st.SearchStrategy[str]] = {
-    "HOSTNAME": st.one_of(st.sampled_from(["kafka-0", "kafka-1", "my-kafka-2", "kafka-10", "kafka-0.svc.ns",
-                                           "kafka-2147483647", "kafka-2147483648", "a-0"]),
-                          st.from_regex(r"[a-z][a-z0-9-]{0,10}-(0|[1-9][0-9]{0,3})", fullmatch=True)),
+    "HOSTNAME": st.one_of(
+        st.sampled_from(
+            [
+                "kafka-0",
+                "kafka-1",
+                "my-kafka-2",
+                "kafka-10",
+                "kafka-0.svc.ns",
+                "kafka-2147483647",
+                "kafka-2147483648",
+                "a-0",
+            ]
+        ),
+        st.from_regex(r"[a-z][a-z0-9-]{0,10}-(0|[1-9][0-9]{0,3})", fullmatch=True),
+    ),
     "REPLICAS": st.one_of(st.integers(-2, 1200).map(str), st.sampled_from(["3", "03", " 3 ", "1e3"])),
     "CONTROLLER_REPLICAS": st.integers(-2, 1200).map(str),
     "SERVICE": st.sampled_from(["kafka-svc", "a+b", "Svc", "s" * 64, "1svc", "svc-"]),
     "NAMESPACE": st.sampled_from(["kafka-kraft", "a+b", "default", "n" * 63, "n" * 64, "-ns"]),
     "CLUSTER_DOMAIN": st.sampled_from(["cluster.local", "cluster.local.", "a.b.c", ".", "x" * 64, "a_b"]),
-    "CLUSTER_ID": st.one_of(st.sampled_from([VALID_ID, OTHER_ID, "AAAAAAAAAAAAAAAAAAAAAQ", "AAAAAAAAAAAAAAAAAAAAAA",
-                                             VALID_ID[:21] + "h", "-" + VALID_ID[1:]]),
-                            st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=",
-                                    min_size=20, max_size=24)),
-    "CLUSTER_ID_TIMEOUT": st.one_of(st.floats(allow_nan=True).map(str), st.sampled_from(["0", "1e400", "-0"])),
+    "CLUSTER_ID": st.one_of(
+        st.sampled_from(
+            [
+                VALID_ID,
+                OTHER_ID,
+                "AAAAAAAAAAAAAAAAAAAAAQ",
+                "AAAAAAAAAAAAAAAAAAAAAA",
+                VALID_ID[:21] + "h",
+                "-" + VALID_ID[1:],
+            ]
+        ),
+        st.text(
+            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=",
+            min_size=20,
+            max_size=24,
+        ),
+    ),
+    "CLUSTER_ID_TIMEOUT": st.one_of(
+        st.floats(allow_nan=True).map(str), st.sampled_from(["0", "1e400", "-0"])
+    ),
     "BROKER_PORT": st.integers(-1, 70000).map(str),
     "CONTROLLER_PORT": st.integers(-1, 70000).map(str),
 }
 PATHS = ("SHARE_DIR", "DATA_DIR", "KAFKA_HOME", "KRAFT_TEMPLATE", "KRAFT_CONFIG")
 OVERRIDE_NAME = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcz0189_.-é", max_size=20).map(
-    lambda suffix: "KAFKA_CFG_" + suffix)
-OVERRIDE_KEYS = st.sampled_from(["KAFKA_CFG_NODE_ID", "KAFKA_CFG_LOG_DIRS", "KAFKA_CFG_METADATA_LOG_DIR",
-                                 "KAFKA_CFG_CONTROLLER_QUORUM_VOTERS", "KAFKA_CFG_PROCESS_ROLES",
-                                 "KAFKA_CFG_SSL_KEY_PASSWORD", "KAFKA_CFG_LOG_RETENTION_HOURS"])
+    lambda suffix: "KAFKA_CFG_" + suffix
+)
+OVERRIDE_KEYS = st.sampled_from(
+    [
+        "KAFKA_CFG_NODE_ID",
+        "KAFKA_CFG_LOG_DIRS",
+        "KAFKA_CFG_METADATA_LOG_DIR",
+        "KAFKA_CFG_CONTROLLER_QUORUM_VOTERS",
+        "KAFKA_CFG_PROCESS_ROLES",
+        "KAFKA_CFG_SSL_KEY_PASSWORD",
+        "KAFKA_CFG_LOG_RETENTION_HOURS",
+    ]
+)
 
 
 @st.composite
 def inputs(draw: st.DrawFn, sandbox: Sandbox) -> tuple[list[str], dict[str, str]]:
     """Each variable absent, valid or arbitrary, given as variable, as flag, or both."""
     valid = {
-        "HOSTNAME": "kafka-0", "REPLICAS": "3", "SERVICE": "kafka-svc", "NAMESPACE": "kafka-kraft",
-        "SHARE_DIR": str(sandbox.share), "KRAFT_TEMPLATE": str(sandbox.template),
+        "HOSTNAME": "kafka-0",
+        "REPLICAS": "3",
+        "SERVICE": "kafka-svc",
+        "NAMESPACE": "kafka-kraft",
+        "SHARE_DIR": str(sandbox.share),
+        "KRAFT_TEMPLATE": str(sandbox.template),
         "KRAFT_CONFIG": str(sandbox.root / "out" / "server.properties"),
-        "KAFKA_HOME": str(sandbox.root / "kafka"), "DATA_DIR": str(sandbox.root / "data"),
+        "KAFKA_HOME": str(sandbox.root / "kafka"),
+        "DATA_DIR": str(sandbox.root / "data"),
     }
     args, env = ["--dry-run"], {}
     for variable, flag in FLAGS.items():
@@ -95,7 +147,9 @@ def inputs(draw: st.DrawFn, sandbox: Sandbox) -> tuple[list[str], dict[str, str]
         elif kind in ("plausible", "valid") and variable in PLAUSIBLE:
             value = draw(PLAUSIBLE[variable])
         elif variable in PATHS and draw(st.booleans()):
-            value = str(sandbox.root / draw(st.sampled_from(["share", "server.properties", "x", "", "out/../share"])))
+            value = str(
+                sandbox.root / draw(st.sampled_from(["share", "server.properties", "x", "", "out/../share"]))
+            )
         else:
             value = draw(arbitrary())
             if value.startswith("/"):  # keep absolute paths inside the sandbox

@@ -27,22 +27,35 @@ CASES: list[tuple[str, Changes, tuple[str, ...]]] = [
     ("pod-name-only-ordinal", {"HOSTNAME": "-0"}, ("HOSTNAME", "kafka-0")),
     ("pod-name-letters-after-ordinal", {"HOSTNAME": "kafka-0x"}, ("HOSTNAME", "kafka-0")),
     ("pod-name-too-long", {"HOSTNAME": "k" * 62 + "-0"}, ("HOSTNAME", "kafka-0")),
-    ("pod-name-fqdn-bad-first-label", {"HOSTNAME": "kafka.svc.ns.svc.cluster.local"}, ("HOSTNAME", "kafka-0")),
+    (
+        "pod-name-fqdn-bad-first-label",
+        {"HOSTNAME": "kafka.svc.ns.svc.cluster.local"},
+        ("HOSTNAME", "kafka-0"),
+    ),
     ("pod-name-non-ascii", {"HOSTNAME": "käfka-0"}, ("HOSTNAME", "kafka-0")),
     ("pod-name-undecodable-bytes", {"HOSTNAME": "kafka-\udcff"}, ("HOSTNAME",)),
-    ("ordinal-past-replicas", {"HOSTNAME": "kafka-10", "REPLICAS": "3"},
-     ("REPLICAS", "CONTROLLER_REPLICAS", "10")),
+    (
+        "ordinal-past-replicas",
+        {"HOSTNAME": "kafka-10", "REPLICAS": "3"},
+        ("REPLICAS", "CONTROLLER_REPLICAS", "10"),
+    ),
     ("ordinal-equal-replicas", {"HOSTNAME": "kafka-3", "REPLICAS": "3"}, ("REPLICAS", "CONTROLLER_REPLICAS")),
-    ("controller-replicas-above-replicas", {"REPLICAS": "3", "CONTROLLER_REPLICAS": "5"},
-     ("CONTROLLER_REPLICAS", "REPLICAS", "e.g.")),
+    (
+        "controller-replicas-above-replicas",
+        {"REPLICAS": "3", "CONTROLLER_REPLICAS": "5"},
+        ("CONTROLLER_REPLICAS", "REPLICAS", "e.g."),
+    ),
     ("replicas-zero", {"REPLICAS": "0"}, ("REPLICAS", "REPLICAS=3")),
     ("replicas-negative", {"REPLICAS": "-1"}, ("REPLICAS", "REPLICAS=3")),
     ("replicas-not-a-number", {"REPLICAS": "three"}, ("REPLICAS", "REPLICAS=3")),
     ("replicas-fraction", {"REPLICAS": "1.5"}, ("REPLICAS", "REPLICAS=3")),
     ("controller-replicas-zero", {"CONTROLLER_REPLICAS": "0"}, ("CONTROLLER_REPLICAS", "e.g.")),
     ("same-port-by-default", {"BROKER_PORT": "9093"}, ("BROKER_PORT", "CONTROLLER_PORT", "e.g.")),
-    ("same-port-both-set", {"BROKER_PORT": "7000", "CONTROLLER_PORT": "7000"},
-     ("BROKER_PORT", "CONTROLLER_PORT", "e.g.")),
+    (
+        "same-port-both-set",
+        {"BROKER_PORT": "7000", "CONTROLLER_PORT": "7000"},
+        ("BROKER_PORT", "CONTROLLER_PORT", "e.g."),
+    ),
     ("broker-port-0", {"BROKER_PORT": "0"}, ("BROKER_PORT", "e.g.")),
     ("broker-port-65536", {"BROKER_PORT": "65536"}, ("BROKER_PORT", "e.g.")),
     ("broker-port-abc", {"BROKER_PORT": "abc"}, ("BROKER_PORT", "e.g.")),
@@ -66,8 +79,11 @@ CASES: list[tuple[str, Changes, tuple[str, ...]]] = [
     ("cluster-id-non-ascii", {"CLUSTER_ID": "MkU3OEVBNTcwNTJENDM2Qé"}, ("CLUSTER_ID", VALID_ID)),
     ("cluster-id-all-zero", {"CLUSTER_ID": "AAAAAAAAAAAAAAAAAAAAAA"}, ("CLUSTER_ID", VALID_ID)),
     ("cluster-id-metadata-topic", {"CLUSTER_ID": "AAAAAAAAAAAAAAAAAAAAAQ"}, ("CLUSTER_ID", VALID_ID)),
-    ("cluster-id-uuid-with-dashes", {"CLUSTER_ID": "123e4567-e89b-12d3-a456-426614174000"},
-     ("CLUSTER_ID", VALID_ID)),
+    (
+        "cluster-id-uuid-with-dashes",
+        {"CLUSTER_ID": "123e4567-e89b-12d3-a456-426614174000"},
+        ("CLUSTER_ID", VALID_ID),
+    ),
     ("no-share-dir-no-cluster-id-no-data-dir", {"SHARE_DIR": None}, ("SHARE_DIR", "e.g.")),
     ("no-share-dir-only-cluster-id", {"SHARE_DIR": None, "CLUSTER_ID": VALID_ID}, ("SHARE_DIR", "DATA_DIR")),
     ("no-share-dir-only-data-dir", {"SHARE_DIR": None, "DATA_DIR": "/data"}, ("SHARE_DIR", "CLUSTER_ID")),
@@ -89,8 +105,11 @@ CASES: list[tuple[str, Changes, tuple[str, ...]]] = [
     ("override-undecodable-value", {"KAFKA_CFG_FOO": "\udcff"}, ("KAFKA_CFG_FOO",)),
     ("override-node-id-not-a-number", {"KAFKA_CFG_NODE_ID": "one"}, ("KAFKA_CFG_NODE_ID", "e.g.")),
     ("override-relative-log-dirs", {"KAFKA_CFG_LOG_DIRS": "data"}, ("KAFKA_CFG_LOG_DIRS", "absolute")),
-    ("override-bad-voters", {"KAFKA_CFG_CONTROLLER_QUORUM_VOTERS": "kafka-0:9093"},
-     ("KAFKA_CFG_CONTROLLER_QUORUM_VOTERS", "e.g.")),
+    (
+        "override-bad-voters",
+        {"KAFKA_CFG_CONTROLLER_QUORUM_VOTERS": "kafka-0:9093"},
+        ("KAFKA_CFG_CONTROLLER_QUORUM_VOTERS", "e.g."),
+    ),
 ]
 
 
@@ -120,8 +139,11 @@ def test_valid_environment_passes(cli: Cli, tmp_path: Path, template_path: Path)
     assert (outcome.exit_code, outcome.exception) == (0, None), outcome.log
 
 
-@pytest.mark.parametrize("config", ["{t}", "{d}/./server.properties", "{d}//server.properties"],
-                         ids=["same", "dot-segment", "double-slash"])
+@pytest.mark.parametrize(
+    "config",
+    ["{t}", "{d}/./server.properties", "{d}//server.properties"],
+    ids=["same", "dot-segment", "double-slash"],
+)
 def test_config_equal_to_template_exits_2(config: str, cli: Cli, tmp_path: Path, template_path: Path) -> None:
     """KRAFT_CONFIG naming the template (in any spelling) is refused and the template untouched."""
     template = tmp_path / "server.properties"
@@ -130,15 +152,19 @@ def test_config_equal_to_template_exits_2(config: str, cli: Cli, tmp_path: Path,
     env = valid_env(tmp_path, template, KRAFT_CONFIG=config.format(t=template, d=tmp_path))
     outcome = cli.run([], env)
     assert outcome.exit_code == 2, outcome.log
-    assert "KRAFT_CONFIG" in outcome.log and "e.g." in outcome.log
+    assert "KRAFT_CONFIG" in outcome.log
+    assert "e.g." in outcome.log
     assert template.read_bytes() == before
 
 
 def test_missing_template_exits_2(cli: Cli, tmp_path: Path, template_path: Path) -> None:
     """An unreadable template names KRAFT_TEMPLATE."""
-    outcome = cli.run(["--dry-run"], valid_env(tmp_path, template_path, KRAFT_TEMPLATE=str(tmp_path / "nope")))
+    outcome = cli.run(
+        ["--dry-run"], valid_env(tmp_path, template_path, KRAFT_TEMPLATE=str(tmp_path / "nope"))
+    )
     assert outcome.exit_code == 2
-    assert "KRAFT_TEMPLATE" in outcome.log and str(tmp_path / "nope") in outcome.log
+    assert "KRAFT_TEMPLATE" in outcome.log
+    assert str(tmp_path / "nope") in outcome.log
 
 
 @pytest.mark.parametrize(
@@ -158,14 +184,17 @@ def test_malformed_template_exits_2_without_traceback(
     assert "KRAFT_TEMPLATE" in outcome.log
 
 
-def test_template_with_relative_metadata_log_dir_exits_2(cli: Cli, tmp_path: Path, template_path: Path) -> None:
+def test_template_with_relative_metadata_log_dir_exits_2(
+    cli: Cli, tmp_path: Path, template_path: Path
+) -> None:
     """A relative metadata.log.dir from the template is refused with exit 2, not a traceback."""
     template = tmp_path / "meta.properties"
     template.write_bytes(template_path.read_bytes() + b"metadata.log.dir=relative/meta\n")
     outcome = cli.run(["--dry-run"], valid_env(tmp_path, template_path, KRAFT_TEMPLATE=str(template)))
     assert outcome.exception is None, repr(outcome.exception)
     assert outcome.exit_code == 2
-    assert "metadata.log.dir" in outcome.log and "KRAFT_TEMPLATE" in outcome.log
+    assert "metadata.log.dir" in outcome.log
+    assert "KRAFT_TEMPLATE" in outcome.log
 
 
 def test_cluster_id_differing_from_shared_file_exits_2(cli: Cli, tmp_path: Path, template_path: Path) -> None:
@@ -175,6 +204,8 @@ def test_cluster_id_differing_from_shared_file_exits_2(cli: Cli, tmp_path: Path,
     (share / "cluster_id").write_text(OTHER_ID + "\n")
     outcome = cli.run(["--dry-run"], valid_env(tmp_path, template_path, CLUSTER_ID=VALID_ID))
     assert outcome.exit_code == 2, outcome.log
-    assert "CLUSTER_ID" in outcome.log and OTHER_ID in outcome.log and VALID_ID in outcome.log
+    assert "CLUSTER_ID" in outcome.log
+    assert OTHER_ID in outcome.log
+    assert VALID_ID in outcome.log
     assert str(share / "cluster_id") in outcome.log
     assert (share / "cluster_id").read_text() == OTHER_ID + "\n"

@@ -22,7 +22,10 @@ NAMES = [
     ("KAFKA_CFG_lower_case", "lower.case"),
     ("KAFKA_CFG_X", "x"),
     ("KAFKA_CFG_SASL_JAAS_CONFIG", "sasl.jaas.config"),
-    ("KAFKA_CFG_LISTENER_NAME_SASL__SSL_PLAIN_SASL_JAAS_CONFIG", "listener.name.sasl_ssl.plain.sasl.jaas.config"),
+    (
+        "KAFKA_CFG_LISTENER_NAME_SASL__SSL_PLAIN_SASL_JAAS_CONFIG",
+        "listener.name.sasl_ssl.plain.sasl.jaas.config",
+    ),
     ("KAFKA_CFG_A1_2B", "a1.2b"),
 ]
 
@@ -54,7 +57,8 @@ def test_other_variables_are_not_overrides() -> None:
 def test_overrides_win_and_keep_order(cli: Cli, tmp_path: Path, template_path: Path) -> None:
     """Overrides replace derived and template values in place; new keys come after the template's."""
     env = valid_env(
-        tmp_path, template_path,
+        tmp_path,
+        template_path,
         KAFKA_CFG_ADVERTISED_LISTENERS="PLAINTEXT://kafka.example.com:9092",
         KAFKA_CFG_NUM_PARTITIONS="6",
         KAFKA_CFG_AUTO_CREATE_TOPICS_ENABLE="false",
@@ -65,80 +69,103 @@ def test_overrides_win_and_keep_order(cli: Cli, tmp_path: Path, template_path: P
     values, keys = _read(outcome.stdout), _keys(outcome.stdout)
     template_keys = _keys(template_path.read_bytes())
     assert keys[: len(template_keys)] == template_keys
-    assert keys[len(template_keys):] == ["auto.create.topics.enable"]
+    assert keys[len(template_keys) :] == ["auto.create.topics.enable"]
     assert values["advertised.listeners"] == "PLAINTEXT://kafka.example.com:9092"
     assert values["num.partitions"] == "6"
     assert values["log.retention.hours"] == "24"
     assert values["auto.create.topics.enable"] == "false"
 
 
-def test_derived_keys_missing_from_template_are_appended(cli: Cli, tmp_path: Path, template_path: Path) -> None:
+def test_derived_keys_missing_from_template_are_appended(
+    cli: Cli, tmp_path: Path, template_path: Path
+) -> None:
     """A template lacking the derived keys keeps its own keys first; the derived ones follow."""
     template = tmp_path / "small.properties"
     template.write_bytes(b"# small\nnum.partitions=3\nlog.retention.hours=1\n")
     outcome = cli.run(["--dry-run"], valid_env(tmp_path, template_path, KRAFT_TEMPLATE=str(template)))
     keys = _keys(outcome.stdout)
     assert keys[:2] == ["num.partitions", "log.retention.hours"]
-    assert {"node.id", "process.roles", "controller.quorum.voters", "listeners", "advertised.listeners",
-            "controller.listener.names", "inter.broker.listener.name", "listener.security.protocol.map",
-            "log.dirs"} == set(keys[2:])
+    assert {
+        "node.id",
+        "process.roles",
+        "controller.quorum.voters",
+        "listeners",
+        "advertised.listeners",
+        "controller.listener.names",
+        "inter.broker.listener.name",
+        "listener.security.protocol.map",
+        "log.dirs",
+    } == set(keys[2:])
 
 
 def test_read_back_gives_exactly_the_intended_values(cli: Cli, tmp_path: Path, template_path: Path) -> None:
     """jproperties reads the output back to exactly template + derived + overrides, escapes included."""
     tricky = "a:b=c d#e!f\\g\ttab é€ \U0001f600"
-    env = valid_env(tmp_path, template_path, HOSTNAME="kafka-1", KAFKA_CFG_X_TRICKY=tricky,
-                    KAFKA_CFG_SASL_JAAS_CONFIG='org.apache.kafka.common.security.plain.PlainLoginModule '
-                                              'required username="u" password="p=1:2";')
+    env = valid_env(
+        tmp_path,
+        template_path,
+        HOSTNAME="kafka-1",
+        KAFKA_CFG_X_TRICKY=tricky,
+        KAFKA_CFG_SASL_JAAS_CONFIG="org.apache.kafka.common.security.plain.PlainLoginModule "
+        'required username="u" password="p=1:2";',
+    )
     outcome = cli.run(["--dry-run"], env)
     assert outcome.exit_code == 0, outcome.log
     fqdn = "kafka-{}.kafka-svc.kafka-kraft.svc.cluster.local"
     expected = _read(template_path.read_bytes())
-    expected.update({
-        "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": ",".join(f"{i}@{fqdn.format(i)}:9093" for i in range(3)),
-        "listeners": "PLAINTEXT://:9092,CONTROLLER://:9093",
-        "advertised.listeners": f"PLAINTEXT://{fqdn.format(1)}:9092",
-        "controller.listener.names": "CONTROLLER",
-        "inter.broker.listener.name": "PLAINTEXT",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,"
-                                          "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
-        "log.dirs": str(tmp_path / "share" / "1"),
-        "x.tricky": tricky,
-        "sasl.jaas.config": env["KAFKA_CFG_SASL_JAAS_CONFIG"],
-    })
+    expected.update(
+        {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": ",".join(f"{i}@{fqdn.format(i)}:9093" for i in range(3)),
+            "listeners": "PLAINTEXT://:9092,CONTROLLER://:9093",
+            "advertised.listeners": f"PLAINTEXT://{fqdn.format(1)}:9092",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,"
+            "SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
+            "log.dirs": str(tmp_path / "share" / "1"),
+            "x.tricky": tricky,
+            "sasl.jaas.config": env["KAFKA_CFG_SASL_JAAS_CONFIG"],
+        }
+    )
     assert _read(outcome.stdout) == expected
-    assert b"\\:" in outcome.stdout and b"\\=" in outcome.stdout  # escaped as Properties.store does
+    assert b"\\:" in outcome.stdout
+    assert b"\\=" in outcome.stdout
     outcome.stdout.decode("ascii")  # non-ASCII written as \uXXXX escapes
 
 
 @pytest.mark.parametrize(
     ("variable", "key"),
-    [("KAFKA_CFG_SSL_KEYSTORE_PASSWORD", "ssl.keystore.password"),
-     ("KAFKA_CFG_SASL_JAAS_CONFIG", "sasl.jaas.config"),
-     ("KAFKA_CFG_MY_SECRET_TOKEN", "my.secret.token"),
-     ("KAFKA_CFG_LISTENER_NAME_X_PLAIN_SASL_JAAS_CONFIG", "listener.name.x.plain.sasl.jaas.config"),
-     ("KAFKA_CFG_SSL_KEY_PASSWORD", "ssl.key.password")],
+    [
+        ("KAFKA_CFG_SSL_KEYSTORE_PASSWORD", "ssl.keystore.password"),
+        ("KAFKA_CFG_SASL_JAAS_CONFIG", "sasl.jaas.config"),
+        ("KAFKA_CFG_MY_SECRET_TOKEN", "my.secret.token"),
+        ("KAFKA_CFG_LISTENER_NAME_X_PLAIN_SASL_JAAS_CONFIG", "listener.name.x.plain.sasl.jaas.config"),
+        ("KAFKA_CFG_SSL_KEY_PASSWORD", "ssl.key.password"),
+    ],
     ids=["password", "jaas", "secret", "listener-jaas", "key-password"],
 )
 def test_secrets_masked_in_logs_but_written(
     variable: str, key: str, cli: Cli, tmp_path: Path, template_path: Path
 ) -> None:
     """A secret-looking override is logged masked and written in full."""
-    secret = "s3cr3t-Value-42"
+    secret = "s3cr3t-Value-42"  # noqa: S105 (a test value)
     outcome = cli.run(["--dry-run"], valid_env(tmp_path, template_path, **{variable: secret}))
     assert outcome.exit_code == 0
     assert secret not in outcome.log
-    assert variable in outcome.log and key in outcome.log
+    assert variable in outcome.log
+    assert key in outcome.log
     assert _read(outcome.stdout)[key] == secret
 
 
 def test_plain_override_logged_with_value(cli: Cli, tmp_path: Path, template_path: Path) -> None:
     """Each override is logged with its variable, key and (non-secret) value."""
     outcome = cli.run(["--dry-run"], valid_env(tmp_path, template_path, KAFKA_CFG_NUM_PARTITIONS="12"))
-    assert any("KAFKA_CFG_NUM_PARTITIONS" in line and "num.partitions=12" in line
-               for line in outcome.log.splitlines())
+    assert any(
+        "KAFKA_CFG_NUM_PARTITIONS" in line and "num.partitions=12" in line
+        for line in outcome.log.splitlines()
+    )
 
 
 def test_output_is_byte_identical_across_runs(cli: Cli, tmp_path: Path, template_path: Path) -> None:
@@ -148,14 +175,21 @@ def test_output_is_byte_identical_across_runs(cli: Cli, tmp_path: Path, template
     first, second = cli.run(["--dry-run"], env), cli.run(["--dry-run"], reordered)
     assert first.exit_code == 0
     assert first.stdout == second.stdout
-    assert not any(line.startswith(b"#") and any(d in line for d in (b"20", b"UTC", b"GMT"))
-                   for line in first.stdout.splitlines()[1:])
+    assert not any(
+        line.startswith(b"#") and any(d in line for d in (b"20", b"UTC", b"GMT"))
+        for line in first.stdout.splitlines()[1:]
+    )
 
 
 @settings(max_examples=300)
-@given(value=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1)
-       .filter(lambda v: v == v.strip()))
-def test_any_override_value_round_trips(value: str, cli: Cli, template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+@given(
+    value=st.text(
+        st.characters(codec="utf-8", blacklist_characters="\x00"), min_size=1
+    ).filter(lambda v: v == v.strip())
+)
+def test_any_override_value_round_trips(
+    value: str, cli: Cli, template_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Whatever text an override carries, reading the output back yields that exact text."""
     tmp = tmp_path_factory.getbasetemp()
     outcome = cli.run(["--dry-run"], valid_env(tmp, template_path, KAFKA_CFG_SOME_VALUE=value))

@@ -20,8 +20,16 @@ def test_returns_after_transient_failures() -> None:
             raise NotYet(f"not yet {len(calls)}")
         return "done"
 
-    assert call_until(attempt, timeout=5, on_first_wait=lambda e: reported.append(str(e)),
-                      initial_wait=0.001, max_wait=0.01) == "done"
+    assert (
+        call_until(
+            attempt,
+            timeout=5,
+            on_first_wait=lambda e: reported.append(str(e)),
+            initial_wait=0.001,
+            max_wait=0.01,
+        )
+        == "done"
+    )
     assert len(calls) == 4
     assert reported == ["not yet 1"]
 
@@ -68,4 +76,5 @@ def test_zero_timeout_tries_once() -> None:
     started = time.monotonic()
     with pytest.raises(NotYet):
         call_until(attempt, timeout=0, on_first_wait=lambda e: None)
-    assert calls == [1] and time.monotonic() - started < 0.2
+    assert calls == [1]
+    assert time.monotonic() - started < 0.2

@@ -27,13 +27,19 @@ def tree_digest(root: Path) -> list[tuple[str, str, int, int]]:
     return entries
 
 
-def formatted_dir(tmp_path: Path, *, cluster_id: str = VALID_ID, node_id: int = 0,
-                  voters: tuple[int, ...] | None = (0, 1, 2)) -> Path:
+def formatted_dir(
+    tmp_path: Path,
+    *,
+    cluster_id: str = VALID_ID,
+    node_id: int = 0,
+    voters: tuple[int, ...] | None = (0, 1, 2),
+) -> Path:
     directory = tmp_path / "data"
     directory.mkdir()
     meta = (FIXTURES / "meta.properties").read_text()
     (directory / "meta.properties").write_text(
-        meta.replace(VALID_ID, cluster_id).replace("node.id=0", f"node.id={node_id}"))
+        meta.replace(VALID_ID, cluster_id).replace("node.id=0", f"node.id={node_id}")
+    )
     if voters is not None:
         state = directory / "__cluster_metadata-0" / "quorum-state"
         state.parent.mkdir()
@@ -44,10 +50,17 @@ def formatted_dir(tmp_path: Path, *, cluster_id: str = VALID_ID, node_id: int = 
     return directory
 
 
-def _check(directory: Path, *, node_id: int = 0, voters: frozenset[int] = frozenset({0, 1, 2}),
-           cluster_id: str = VALID_ID) -> storage.Storage:
+def _check(
+    directory: Path,
+    *,
+    node_id: int = 0,
+    voters: frozenset[int] = frozenset({0, 1, 2}),
+    cluster_id: str = VALID_ID,
+) -> storage.Storage:
     found = storage.inspect([str(directory)])
-    storage.check(found, node_id=node_id, voter_ids=voters, cluster_id=cluster_id, cluster_id_source="CLUSTER_ID")
+    storage.check(
+        found, node_id=node_id, voter_ids=voters, cluster_id=cluster_id, cluster_id_source="CLUSTER_ID"
+    )
     return found
 
 
@@ -55,7 +68,8 @@ def test_fixture_meta_is_read() -> None:
     """The Kafka 3.3 meta.properties fixture yields its cluster.id and node.id."""
     found = storage.inspect([str(FIXTURES)])
     assert [(m.cluster_id, m.node_id) for m in found.formatted] == [(VALID_ID, 0)]
-    assert found.cluster_id == VALID_ID and found.unformatted == ()
+    assert found.cluster_id == VALID_ID
+    assert found.unformatted == ()
 
 
 def test_same_ids_skip_format(tmp_path: Path) -> None:
@@ -79,14 +93,22 @@ def test_broker_only_storage_without_quorum_state(tmp_path: Path) -> None:
 REFUSALS = [
     ("other-cluster-id", {"cluster_id": OTHER_ID}, {}, (OTHER_ID, VALID_ID)),
     ("other-node-id", {"node_id": 1}, {}, ("node.id=1", "node 0")),
-    ("other-voters", {"voters": (0, 1, 2, 3, 4)}, {}, ("0,1,2,3,4", "0,1,2", "REPLICAS", "CONTROLLER_REPLICAS")),
+    (
+        "other-voters",
+        {"voters": (0, 1, 2, 3, 4)},
+        {},
+        ("0,1,2,3,4", "0,1,2", "REPLICAS", "CONTROLLER_REPLICAS"),
+    ),
     ("fewer-voters", {"voters": (0,)}, {}, ("0", "0,1,2", "CONTROLLER_REPLICAS")),
     ("configured-voters-changed", {}, {"voters": frozenset({0, 1, 2, 3, 4})}, ("0,1,2,3,4", "0,1,2")),
 ]
 
 
-@pytest.mark.parametrize(("stored", "configured", "fragments"),
-                         [(s, c, f) for _, s, c, f in REFUSALS], ids=[r[0] for r in REFUSALS])
+@pytest.mark.parametrize(
+    ("stored", "configured", "fragments"),
+    [(s, c, f) for _, s, c, f in REFUSALS],
+    ids=[r[0] for r in REFUSALS],
+)
 def test_foreign_storage_refused_touching_nothing(
     stored: dict[str, object], configured: dict[str, object], fragments: tuple[str, ...], tmp_path: Path
 ) -> None:
@@ -105,8 +127,12 @@ def test_foreign_storage_refused_touching_nothing(
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("meta.properties", b"cluster.id=\\uZZZZ\n"), ("quorum-state", b"{not json"),
-     ("quorum-state", b'{"currentVoters":[{"voterId":"x"}]}'), ("quorum-state", b"[1,2]")],
+    [
+        ("meta.properties", b"cluster.id=\\uZZZZ\n"),
+        ("quorum-state", b"{not json"),
+        ("quorum-state", b'{"currentVoters":[{"voterId":"x"}]}'),
+        ("quorum-state", b"[1,2]"),
+    ],
     ids=["meta-bad-escape", "state-not-json", "state-bad-voter", "state-not-object"],
 )
 def test_unreadable_metadata_refused_touching_nothing(name: str, content: bytes, tmp_path: Path) -> None:
@@ -128,6 +154,7 @@ def test_two_log_dirs_one_foreign(tmp_path: Path) -> None:
     shutil.copytree(good, bad)
     (bad / "meta.properties").write_text("version=1\nnode.id=7\ncluster.id=" + VALID_ID + "\n")
     found = storage.inspect([str(good), str(bad)])
-    with pytest.raises(StorageRefused, match="node.id=7"):
-        storage.check(found, node_id=0, voter_ids=frozenset({0, 1, 2}), cluster_id=VALID_ID,
-                      cluster_id_source="x")
+    with pytest.raises(StorageRefused, match=r"node\.id=7"):
+        storage.check(
+            found, node_id=0, voter_ids=frozenset({0, 1, 2}), cluster_id=VALID_ID, cluster_id_source="x"
+        )
