@@ -11,7 +11,8 @@ manifest uses it, and refuses (raises) anything it does not emulate instead of i
   job);
 * ``volumeClaimTemplates`` -> one podman volume per pod, named ``<claim>-<pod>`` (the PVC name
   Kubernetes uses), surviving the pod; ``persistentVolumeClaim`` -> a podman volume shared by
-  all pods; ``emptyDir`` -> a tmpfs (mode 0777) that lives as long as the container;
+  all pods; ``emptyDir`` -> a fresh podman volume (mode 0777, as the kubelet makes it) per
+  pod instance, deleted with the pod (podman's tmpfs mounts ignore ``mode`` here);
 * pod and container ``securityContext``: ``runAsUser``/``runAsGroup`` -> ``--user``,
   ``fsGroup`` -> supplementary group plus group ownership of the claim volumes (as the kubelet
   chowns them), ``readOnlyRootFilesystem`` -> ``--read-only`` without podman's extra tmpfs
@@ -101,9 +102,10 @@ class Pod:
     hostname: str
     aliases: list[str]
     env: dict[str, str]
-    #: (podman volume name, mount path, fsGroup or None) for each claim-backed mount
+    #: (podman volume name, mount path) for each claim-backed mount
     volumes: list[tuple[str, str]]
-    tmpfs: list[str]
+    #: (volume name suffix, mount path) for each emptyDir; see ``empty_dir_volume``
+    empty_dirs: list[tuple[str, str]]
     user: str | None
     group_add: list[str]
     read_only: bool
@@ -122,7 +124,11 @@ class Pod:
         base_opts: Sequence[str],
         env_overrides: Mapping[str, str] | None = None,
     ) -> list[str]:
-        """``podman run -d`` arguments starting this pod's single container."""
+        """``podman run -d`` arguments starting this pod's single container.
+
+        The emptyDir volumes are named after ``container`` (see ``empty_dir_volume``) and
+        must exist; the caller creates them and removes them with the container.
+        """
         argv = ["podman", "run", "--detach", *base_opts, "--name", container]
         argv += ["--hostname", self.hostname, "--network", network]
         for alias in self.aliases:
@@ -132,8 +138,8 @@ class Pod:
             argv += ["--env", f"{key}={value}"]
         for volume, path in self.volumes:
             argv += ["--volume", f"{volume}:{path}"]
-        for path in self.tmpfs:
-            argv += ["--mount", f"type=tmpfs,destination={path},tmpfs-mode=0777"]
+        for suffix, path in self.empty_dirs:
+            argv += ["--volume", f"{empty_dir_volume(container, suffix)}:{path}"]
         if self.user:
             argv += ["--user", self.user]
         for group in self.group_add:
@@ -149,6 +155,11 @@ class Pod:
         argv += ["--stop-timeout", str(self.stop_timeout)]
         argv.append(image)
         return argv
+
+
+def empty_dir_volume(container: str, volume: str) -> str:
+    """The podman volume standing in for emptyDir ``volume`` of one pod instance."""
+    return f"{container}-{volume}"
 
 
 def pod(
@@ -204,7 +215,7 @@ def pod(
     pod_volumes = {v["name"]: v for v in podspec.get("volumes", [])}
     claim_templates = {c["metadata"]["name"] for c in spec.get("volumeClaimTemplates", [])}
     volumes: list[tuple[str, str]] = []
-    tmpfs: list[str] = []
+    empty_dirs: list[tuple[str, str]] = []
     for mount in ctr.get("volumeMounts", []):
         vname, path = mount["name"], mount["mountPath"]
         if mount.get("subPath") or mount.get("readOnly"):
@@ -215,7 +226,7 @@ def pod(
             claim = pod_volumes[vname]["persistentVolumeClaim"]["claimName"]
             volumes.append((f"{volume_prefix}-{claim}", path))
         elif vname in pod_volumes and "emptyDir" in pod_volumes[vname]:
-            tmpfs.append(path)
+            empty_dirs.append((vname, path))
         else:
             raise NotEmulated(f"volume {vname}")
 
@@ -234,7 +245,7 @@ def pod(
         aliases=aliases,
         env=env,
         volumes=volumes,
-        tmpfs=tmpfs,
+        empty_dirs=empty_dirs,
         user=user,
         group_add=[] if fs_group is None else [str(fs_group)],
         read_only=bool(csc.get("readOnlyRootFilesystem")),
