@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -49,7 +50,7 @@ class Cli:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         try:
-            result = CliRunner().invoke(command, list(args), env=cleared)
+            result = _runner().invoke(command, list(args), env=cleared)
         finally:
             logger.removeHandler(handler)
             logger.setLevel(level)
@@ -57,6 +58,13 @@ class Cli:
         return Outcome(
             result.exit_code, result.stdout_bytes, "\n".join([*handler.lines, result.stderr]), exception
         )
+
+
+def _runner() -> CliRunner:
+    """Click 8.1 (the Python 3.9 floor) mixes stderr into stdout unless told not to; 8.2+ never does."""
+    if "mix_stderr" in inspect.signature(CliRunner).parameters:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg,unused-ignore]
+    return CliRunner()
 
 
 def valid_env(tmp_path: Path, template: Path, **changes: str) -> dict[str, str]:
