@@ -74,9 +74,7 @@ def run(
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"timed out after {timeout}s: {' '.join(argv)}") from exc
     if check and result.returncode != 0:
-        raise LabError(
-            f"exit {result.returncode}: {' '.join(argv)}\n{result.stdout}{result.stderr}".rstrip()
-        )
+        raise LabError(f"exit {result.returncode}: {' '.join(argv)}\n{result.stdout}{result.stderr}".rstrip())
     return result
 
 
@@ -87,9 +85,7 @@ def require_root() -> None:
 
 def fetch_dist() -> Path:
     """Run scripts/kafka-dist (its progress goes straight to our stderr); return KAFKA_HOME."""
-    result = subprocess.run(
-        [str(DIST_SCRIPT)], stdout=subprocess.PIPE, text=True, timeout=900, check=False
-    )
+    result = subprocess.run([str(DIST_SCRIPT)], stdout=subprocess.PIPE, text=True, timeout=900, check=False)
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines:
         raise LabError(f"scripts/kafka-dist failed with exit {result.returncode}")
@@ -471,9 +467,7 @@ class Lab:
             env["JAVA_HOME"] = os.environ["JAVA_HOME"]
         return env
 
-    def pod_env(
-        self, ordinal: int, replicas: int = 3, **overrides: Optional[str]
-    ) -> dict[str, str]:
+    def pod_env(self, ordinal: int, replicas: int = 3, **overrides: Optional[str]) -> dict[str, str]:
         """The container environment of pod ``ordinal`` (the seed manifest's variables)."""
         pod_dir = self.pod_dir(ordinal)
         t = self.topology
@@ -576,8 +570,7 @@ class Lab:
             return pod_run.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
             raise LabError(
-                f"{self.topology.pod(pod_run.ordinal)} still running after {timeout}s\n"
-                + pod_run.tail()
+                f"{self.topology.pod(pod_run.ordinal)} still running after {timeout}s\n" + pod_run.tail()
             ) from exc
 
     def tails(self, ordinals: Optional[Iterable[int]] = None) -> str:
@@ -653,8 +646,9 @@ class Lab:
 
     def create_topic(self, topic: str, partitions: int, replication: int, **configs: str) -> None:
         extra = [f"{k.replace('_', '.')}={v}" for k, v in configs.items()]
-        self.probe("create-topic", self.bootstrap(self.running()), topic, str(partitions),
-                   str(replication), *extra)
+        self.probe(
+            "create-topic", self.bootstrap(self.running()), topic, str(partitions), str(replication), *extra
+        )
 
     def describe_topic(self, topic: str) -> list[Partition]:
         parts = []
@@ -685,9 +679,7 @@ class Lab:
     def _spawn_producer(self, topic: str, prefix: str, count: int, interval_ms: int) -> Producer:
         errors = (self.workdir / f"producer-{prefix}.err").open("w")
         process = subprocess.Popen(
-            self.probe_argv(
-                "produce", self.bootstrap(), topic, prefix, str(count), str(interval_ms)
-            ),
+            self.probe_argv("produce", self.bootstrap(), topic, prefix, str(count), str(interval_ms)),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=errors,
@@ -705,7 +697,10 @@ class Lab:
 
     def consume(self, topic: str, timeout: float = 60) -> list[str]:
         lines = self.probe(
-            "consume", self.bootstrap(self.running()), topic, str(int(timeout * 1000)),
+            "consume",
+            self.bootstrap(self.running()),
+            topic,
+            str(int(timeout * 1000)),
             timeout=timeout + 30,
         )
         if not any(line.startswith("END ") for line in lines):
@@ -756,7 +751,6 @@ class Lab:
         where the script writes its ``server.properties.updated``)."""
         script = self.seed_script(ordinal)
         return self.start(ordinal, env=self.seed_env(ordinal, replicas), argv=["bash", str(script)])
-
 
     # ------------------------------------------------------------------ kept labs
     def save_state(self, path: Path) -> None:

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "scripts") not in sys.path:
     sys.path.insert(0, str(REPO / "scripts"))
 
-import kraftlab  # noqa: E402
+import kraftlab as kraftlab  # noqa: E402  (re-exported for the tests)
 
 #: The entrypoint logs one line per decision; about storage: "format: running ..." or
 #: "format: skipped ...". The patterns accept small wording changes, not another decision.

@@ -18,16 +18,19 @@ def test_cold_start_reverse_order(new_lab: LabFactory, report: Report) -> None:
     for i in (2, 1, 0):
         pod_run = lab.start(i)
         # Kafka's first log line: the entrypoint has decided, formatted and exec'd the JVM.
+
+        def exec_done(r: kraftlab.PodRun = pod_run) -> bool:
+            return r.process.poll() is None and r.stdout_text().strip() != ""
+
         kraftlab.wait_until(
             f"kafka-{i} to exec Kafka",
-            lambda r=pod_run: r.process.poll() is None and r.stdout_text().strip() != "",
+            exec_done,
             timeout=60,
             interval=0.2,
             on_timeout=pod_run.tail,
         )
     status = lab.wait_ready(VOTERS, VOTERS)
-    report.time("cold start, reverse order 2,1,0 (start to quorum + 3 brokers)",
-                time.monotonic() - start)
+    report.time("cold start, reverse order 2,1,0 (start to quorum + 3 brokers)", time.monotonic() - start)
     # kafka-2 came first: the cluster id must be the one it obtained, and every pod shares it.
     assert (lab.share_dir / "cluster_id").read_text().strip() in lab.current(2).stderr_text()
     check_new_cluster(lab, status, "cold-reverse")

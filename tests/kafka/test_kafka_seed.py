@@ -77,13 +77,12 @@ def form_with_seed(seed: SeedCluster, report: Report, timeout: float = 240) -> N
         lab.start_seed(i)
     exited_at: dict[int, float] = {}
     deadline = start + timeout
-    while not all(
-        lab.current(i).process.poll() is None and lab.kafka_started(i) for i in VOTERS
-    ):
+    while not all(lab.current(i).process.poll() is None and lab.kafka_started(i) for i in VOTERS):
         now = time.monotonic()
         if now > deadline:
-            raise kraftlab.LabError(f"the seed's pods did not all start Kafka in {timeout}s\n"
-                                    + lab.tails(VOTERS))
+            raise kraftlab.LabError(
+                f"the seed's pods did not all start Kafka in {timeout}s\n" + lab.tails(VOTERS)
+            )
         for i in sorted(VOTERS):
             pod_run = lab.current(i)
             if pod_run.process.poll() is None:
@@ -100,11 +99,13 @@ def form_with_seed(seed: SeedCluster, report: Report, timeout: float = 240) -> N
     status = lab.wait_ready(VOTERS, VOTERS)
     for i in sorted(VOTERS):
         report.finding(f"seed, parallel start: {_describe(lab.current(i), lab)}")
-    restarts = {i: len(lab.runs[i]) - 1 for i in sorted(VOTERS)}
-    report.time("seed: parallel start to quorum + 3 brokers (with container restarts)",
-                time.monotonic() - start)
-    report.finding(f"seed: cluster formed after container restarts {restarts}, "
-                   f"cluster id {status.cluster_id}")
+    restart_counts = {i: len(lab.runs[i]) - 1 for i in sorted(VOTERS)}
+    report.time(
+        "seed: parallel start to quorum + 3 brokers (with container restarts)", time.monotonic() - start
+    )
+    report.finding(
+        f"seed: cluster formed after container restarts {restart_counts}, cluster id {status.cluster_id}"
+    )
     seed.cluster_id = status.cluster_id
     lab.create_topic(TOPIC, 3, 3, min_insync_replicas="2")
     lab.wait_isr(TOPIC, VOTERS)
@@ -138,10 +139,12 @@ def test_seed_entrypoint_reference(seed: SeedCluster, report: Report) -> None:
     status = lab.wait_ready(VOTERS, VOTERS)
     report.time("seed: restart of kafka-1 to registered", time.monotonic() - start)
     output = pod_run.stderr_text() + pod_run.stdout_text()
-    report.finding(f"seed, restart of kafka-1: format re-run: {_interesting(output)}; "
-                   f"storage files rewritten: {FormatEvidence.of(lab.data_dir(1)) != evidence}; "
-                   f"Kafka started: {lab.kafka_started(1)}; "
-                   f"cluster id unchanged: {status.cluster_id == seed.cluster_id}")
+    report.finding(
+        f"seed, restart of kafka-1: format re-run: {_interesting(output)}; "
+        f"storage files rewritten: {FormatEvidence.of(lab.data_dir(1)) != evidence}; "
+        f"Kafka started: {lab.kafka_started(1)}; "
+        f"cluster id unchanged: {status.cluster_id == seed.cluster_id}"
+    )
 
 
 def test_migration_from_seed(seed: SeedCluster, report: Report) -> None:
@@ -155,8 +158,9 @@ def test_migration_from_seed(seed: SeedCluster, report: Report) -> None:
         pod_run = lab.start(i)  # our entrypoint, same SHARE_DIR, pristine template
         status = lab.wait_ready(VOTERS, VOTERS)
         lab.wait_isr(TOPIC, VOTERS)
-        report.time(f"migration: kafka-{i} seed -> entrypoint, start to back in ISR",
-                    time.monotonic() - start)
+        report.time(
+            f"migration: kafka-{i} seed -> entrypoint, start to back in ISR", time.monotonic() - start
+        )
         assert status.cluster_id == seed.cluster_id
         assert_not_formatted(pod_run)
         assert FormatEvidence.of(lab.data_dir(i)) == evidence
