@@ -10,9 +10,8 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import pytest
-
 import container_harness as h
+import pytest
 
 
 @pytest.fixture(scope="session")

@@ -111,9 +111,11 @@ def pack_tarball(dist: Path, dest_dir: Path) -> tuple[Path, str]:
                 if not name.startswith("."):
                     yield Path(root) / name
 
-    with tmp.open("wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0
-    ) as gz, tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with (
+        tmp.open("wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
         for path in members():
             rel = path.relative_to(dist).as_posix()
             arcname = KAFKA_DIR_NAME if rel == "." else f"{KAFKA_DIR_NAME}/{rel}"
@@ -237,7 +239,8 @@ def image_config(tag: str) -> dict[str, object]:
 
     proc = run(["podman", "image", "inspect", tag], timeout=60)
     data = json.loads(proc.stdout)
-    assert isinstance(data, list) and data, proc.stdout
+    assert isinstance(data, list), proc.stdout
+    assert data, proc.stdout
     first = data[0]
     assert isinstance(first, dict)
     return first

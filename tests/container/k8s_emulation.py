@@ -64,9 +64,7 @@ def load(path: Path) -> list[Obj]:
 
 def find(docs: Sequence[Obj], kind: str, name: str | None = None) -> Obj:
     """The single object of ``kind`` (and ``name``); fails when absent or ambiguous."""
-    found = [
-        d for d in docs if d.get("kind") == kind and (name is None or d["metadata"]["name"] == name)
-    ]
+    found = [d for d in docs if d.get("kind") == kind and (name is None or d["metadata"]["name"] == name)]
     if len(found) != 1:
         raise LookupError(f"expected one {kind} {name or ''}, found {len(found)}")
     return found[0]
@@ -188,9 +186,12 @@ def pod(
     suffix = f"svc.{cluster_domain}"
     aliases = [f"{name}.{spec['serviceName']}.{namespace}.{suffix}"]
     for svc in docs:
-        if svc.get("kind") == "Service" and svc["metadata"].get("namespace") == namespace:
-            if selects(svc["spec"].get("selector", {}), labels):
-                aliases.append(f"{svc['metadata']['name']}.{namespace}.{suffix}")
+        if (
+            svc.get("kind") == "Service"
+            and svc["metadata"].get("namespace") == namespace
+            and selects(svc["spec"].get("selector", {}), labels)
+        ):
+            aliases.append(f"{svc['metadata']['name']}.{namespace}.{suffix}")
 
     field_values = {"metadata.name": name, "metadata.namespace": namespace}
     env: dict[str, str] = {}

@@ -8,6 +8,7 @@ image's Python 3.9, Kafka 3.3.2, and Kafka's own console tools in a client conta
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -18,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import pytest
-
 import container_harness as h
 import k8s_emulation as k8s
+import pytest
 
 pytestmark = pytest.mark.container
 
@@ -74,7 +74,7 @@ class Cluster:
             volume = k8s.empty_dir_volume(self.container(ordinal), suffix)
             h.run(["podman", "volume", "create", volume], timeout=60)
             self.volumes.add(volume)
-            os.chmod(volume_mountpoint(volume), 0o777)
+            os.chmod(volume_mountpoint(volume), 0o777)  # noqa: S103 - emptyDir's mode
         argv = pod.run_argv(
             container=self.container(ordinal),
             image=self.image,
@@ -98,14 +98,27 @@ class Cluster:
         proc = h.run(["podman", "logs", self.container(ordinal)], timeout=60, check=False)
         return proc.stdout + proc.stderr
 
-    def exec(self, container: str, *argv: str, input_text: str | None = None,
-             timeout: float = 120, check: bool = True) -> str:
-        cmd = ["podman", "exec", *(["--interactive"] if input_text is not None else []),
-               *TOOL_ENV, container, *argv]
+    def exec(
+        self,
+        container: str,
+        *argv: str,
+        input_text: str | None = None,
+        timeout: float = 120,
+        check: bool = True,
+    ) -> str:
+        cmd = [
+            "podman",
+            "exec",
+            *(["--interactive"] if input_text is not None else []),
+            *TOOL_ENV,
+            container,
+            *argv,
+        ]
         return h.run(cmd, timeout=timeout, input_text=input_text, check=check).stdout
 
-    def tool(self, *argv: str, input_text: str | None = None, timeout: float = 120,
-             check: bool = True) -> str:
+    def tool(
+        self, *argv: str, input_text: str | None = None, timeout: float = 120, check: bool = True
+    ) -> str:
         return self.exec(self.client, *argv, input_text=input_text, timeout=timeout, check=check)
 
     def volume_path(self, ordinal: int, claim: str = "data") -> Path:
@@ -115,22 +128,28 @@ class Cluster:
         """The manifest's tcpSocket probe on the ``broker`` port, run inside the pod."""
         port = self.pods[ordinal].ports["broker"]
         proc = h.run(
-            ["podman", "exec", self.container(ordinal), "bash", "-c",
-             f"exec 3<>/dev/tcp/127.0.0.1/{port}"],
-            timeout=30, check=False,
+            ["podman", "exec", self.container(ordinal), "bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}"],
+            timeout=30,
+            check=False,
         )
         return proc.returncode == 0
 
+    def listening(self, ordinal: int) -> bool:
+        """Running (fails at once if the container exited) and its broker port is open."""
+        self.assert_running(ordinal)
+        return self.broker_port_open(ordinal)
+
     def assert_running(self, ordinal: int) -> None:
-        proc = h.run(["podman", "inspect", "--format", "{{.State.Running}}",
-                      self.container(ordinal)], timeout=30)
+        proc = h.run(
+            ["podman", "inspect", "--format", "{{.State.Running}}", self.container(ordinal)], timeout=30
+        )
         assert proc.stdout.strip() == "true", (
-            f"{self.container(ordinal)} exited:\n{self.logs(ordinal)[-4000:]}")
+            f"{self.container(ordinal)} exited:\n{self.logs(ordinal)[-4000:]}"
+        )
 
 
 def volume_mountpoint(volume: str) -> Path:
-    proc = h.run(["podman", "volume", "inspect", "--format", "{{.Mountpoint}}", volume],
-                 timeout=60)
+    proc = h.run(["podman", "volume", "inspect", "--format", "{{.Mountpoint}}", volume], timeout=60)
     return Path(proc.stdout.strip())
 
 
@@ -140,7 +159,7 @@ def create_claim_volume(name: str, fs_group: int | None) -> None:
     if fs_group is not None:
         path = volume_mountpoint(name)
         os.chown(path, 0, fs_group)
-        os.chmod(path, 0o2775)
+        os.chmod(path, 0o2775)  # noqa: S103 - what fsGroup does to a volume
 
 
 @pytest.fixture(scope="module")
@@ -163,12 +182,29 @@ def cluster(image: str, run_id: str) -> Iterator[Cluster]:
         for ordinal in range(replicas):  # podManagementPolicy: Parallel
             c.start(ordinal)
         c.client = f"{run_id}-client"
-        h.run(["podman", "run", "--detach", *h.PODMAN_RUN_OPTS, "--name", c.client,
-               "--network", c.network, "--entrypoint", "sleep", image, "3600"], timeout=120)
+        h.run(
+            [
+                "podman",
+                "run",
+                "--detach",
+                *h.PODMAN_RUN_OPTS,
+                "--name",
+                c.client,
+                "--network",
+                c.network,
+                "--entrypoint",
+                "sleep",
+                image,
+                "3600",
+            ],
+            timeout=120,
+        )
         for ordinal in range(replicas):
-            wait_for(f"{c.container(ordinal)}'s broker port",
-                     lambda o=ordinal: c.assert_running(o) or c.broker_port_open(o),
-                     timeout=240)
+            wait_for(
+                f"{c.container(ordinal)}'s broker port",
+                functools.partial(c.listening, ordinal),
+                timeout=240,
+            )
         h.log(f"3 pods listening {time.monotonic() - started:.1f}s after start")
         yield c
     finally:
@@ -182,8 +218,15 @@ def cluster(image: str, run_id: str) -> Iterator[Cluster]:
 
 
 def quorum_status(c: Cluster) -> dict[str, str] | None:
-    out = c.tool("kafka-metadata-quorum.sh", "--bootstrap-server", c.bootstrap,
-                 "describe", "--status", check=False, timeout=90)
+    out = c.tool(
+        "kafka-metadata-quorum.sh",
+        "--bootstrap-server",
+        c.bootstrap,
+        "describe",
+        "--status",
+        check=False,
+        timeout=90,
+    )
     status = dict(
         (key.strip(), value.strip())
         for key, sep, value in (line.partition(":") for line in out.splitlines())
@@ -193,8 +236,9 @@ def quorum_status(c: Cluster) -> dict[str, str] | None:
 
 
 def partition_isr(c: Cluster) -> dict[int, list[int]] | None:
-    out = c.tool("kafka-topics.sh", "--bootstrap-server", c.bootstrap, "--describe",
-                 "--topic", TOPIC, check=False)
+    out = c.tool(
+        "kafka-topics.sh", "--bootstrap-server", c.bootstrap, "--describe", "--topic", TOPIC, check=False
+    )
     isr: dict[int, list[int]] = {}
     for match in re.finditer(r"Partition: (\d+)\s.*?Isr: ([\d,]+)", out):
         isr[int(match.group(1))] = sorted(int(x) for x in match.group(2).split(","))
@@ -203,24 +247,46 @@ def partition_isr(c: Cluster) -> dict[int, list[int]] | None:
 
 def produce(c: Cluster, messages: list[str]) -> None:
     """Synchronous sends with acks=all: the tool fails if any send is not acknowledged."""
-    c.tool("kafka-console-producer.sh", "--bootstrap-server", c.bootstrap, "--topic", TOPIC,
-           "--sync", "--producer-property", "acks=all", "--producer-property", "linger.ms=0",
-           "--producer-property", "enable.idempotence=true",
-           input_text="".join(m + "\n" for m in messages), timeout=180)
+    c.tool(
+        "kafka-console-producer.sh",
+        "--bootstrap-server",
+        c.bootstrap,
+        "--topic",
+        TOPIC,
+        "--sync",
+        "--producer-property",
+        "acks=all",
+        "--producer-property",
+        "linger.ms=0",
+        "--producer-property",
+        "enable.idempotence=true",
+        input_text="".join(m + "\n" for m in messages),
+        timeout=180,
+    )
 
 
 def consume_all(c: Cluster, expected: int) -> list[str]:
-    out = c.tool("kafka-console-consumer.sh", "--bootstrap-server", c.bootstrap,
-                 "--topic", TOPIC, "--from-beginning", "--max-messages", str(expected),
-                 "--timeout-ms", "60000", timeout=180, check=False)
+    out = c.tool(
+        "kafka-console-consumer.sh",
+        "--bootstrap-server",
+        c.bootstrap,
+        "--topic",
+        TOPIC,
+        "--from-beginning",
+        "--max-messages",
+        str(expected),
+        "--timeout-ms",
+        "60000",
+        timeout=180,
+        check=False,
+    )
     return [line for line in out.splitlines() if line]
 
 
 def data_files(c: Cluster, ordinal: int) -> dict[str, bytes]:
     """meta.properties and the topic's segment files in pod ``ordinal``'s data volume."""
     data_dir = Path(c.pods[ordinal].env["DATA_DIR"])
-    volume, mount = next((v, Path(m)) for v, m in c.pods[ordinal].volumes
-                         if data_dir.is_relative_to(m))
+    volume, mount = next((v, Path(m)) for v, m in c.pods[ordinal].volumes if data_dir.is_relative_to(m))
     assert volume.endswith(f"-data-{c.pods[ordinal].name}"), volume
     root = c.volume_path(ordinal) / data_dir.relative_to(mount)
     found = {"meta.properties": (root / "meta.properties").read_bytes()}
@@ -263,17 +329,36 @@ def written(cluster: Cluster) -> list[str]:
     wait_for("a quorum leader", lambda: quorum_status(cluster), timeout=180)
     wait_for(
         "topic creation with replication factor 3",
-        lambda: "Created topic" in cluster.tool(
-            "kafka-topics.sh", "--bootstrap-server", cluster.bootstrap, "--create",
-            "--if-not-exists", "--topic", TOPIC, "--partitions", "3",
-            "--replication-factor", "3", "--config", "min.insync.replicas=2", check=False)
-        or TOPIC in cluster.tool("kafka-topics.sh", "--bootstrap-server", cluster.bootstrap,
-                                 "--list", check=False).split(),
+        lambda: (
+            "Created topic"
+            in cluster.tool(
+                "kafka-topics.sh",
+                "--bootstrap-server",
+                cluster.bootstrap,
+                "--create",
+                "--if-not-exists",
+                "--topic",
+                TOPIC,
+                "--partitions",
+                "3",
+                "--replication-factor",
+                "3",
+                "--config",
+                "min.insync.replicas=2",
+                check=False,
+            )
+            or TOPIC
+            in cluster.tool(
+                "kafka-topics.sh", "--bootstrap-server", cluster.bootstrap, "--list", check=False
+            ).split()
+        ),
         timeout=180,
     )
-    wait_for("all 3 replicas in sync",
-             lambda: (isr := partition_isr(cluster)) and all(v == [0, 1, 2] for v in isr.values()),
-             timeout=180)
+    wait_for(
+        "all 3 replicas in sync",
+        lambda: (isr := partition_isr(cluster)) and all(v == [0, 1, 2] for v in isr.values()),
+        timeout=180,
+    )
     produce(cluster, FIRST)
     return FIRST
 
@@ -282,9 +367,7 @@ def test_acks_all_writes_on_rf3_are_read_back(cluster: Cluster, written: list[st
     assert sorted(consume_all(cluster, len(written))) == sorted(written)
 
 
-def test_a_recreated_pod_keeps_its_data_and_does_not_reformat(
-    cluster: Cluster, written: list[str]
-) -> None:
+def test_a_recreated_pod_keeps_its_data_and_does_not_reformat(cluster: Cluster, written: list[str]) -> None:
     """Pod kafka-2 is deleted (SIGTERM) and created again on its own volume, as a
     StatefulSet does; it must skip ``format``, keep meta.properties and its segments."""
     ordinal = 2
@@ -297,9 +380,11 @@ def test_a_recreated_pod_keeps_its_data_and_does_not_reformat(
 
     cluster.delete(ordinal)
     cluster.start(ordinal)
-    wait_for("kafka-2 to listen again",
-             lambda: cluster.assert_running(ordinal) or cluster.broker_port_open(ordinal),
-             timeout=240)
+    wait_for(
+        "kafka-2 to listen again",
+        functools.partial(cluster.listening, ordinal),
+        timeout=240,
+    )
 
     logs = cluster.logs(ordinal)
     assert "format: skipped" in logs, logs[-3000:]
@@ -308,9 +393,11 @@ def test_a_recreated_pod_keeps_its_data_and_does_not_reformat(
     assert after["meta.properties"] == before["meta.properties"]
     for segment, content in before.items():
         assert after[segment].startswith(content), f"{segment} lost data"
-    wait_for("kafka-2 back in every ISR",
-             lambda: (isr := partition_isr(cluster)) and all(ordinal in v for v in isr.values()),
-             timeout=180)
+    wait_for(
+        "kafka-2 back in every ISR",
+        lambda: (isr := partition_isr(cluster)) and all(ordinal in v for v in isr.values()),
+        timeout=180,
+    )
     more = [f"second-{i}" for i in range(100)]
     produce(cluster, more)
     expected = written + more

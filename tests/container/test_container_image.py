@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 import container_harness as h
+import pytest
 
 pytestmark = pytest.mark.container
 
@@ -39,8 +38,7 @@ def test_default_user_is_not_root(image: str) -> None:
 
 def test_entrypoint_runs_on_the_images_python_39(image: str) -> None:
     """The image's Debian 11 Python 3.9 is the package's oldest supported Python."""
-    proc = h.run([*RUN, "--entrypoint", "/opt/kraft-entrypoint/bin/python", image, "--version"],
-                 timeout=120)
+    proc = h.run([*RUN, "--entrypoint", "/opt/kraft-entrypoint/bin/python", image, "--version"], timeout=120)
     assert proc.stdout.strip().startswith("Python 3.9.")
     version = h.run([*RUN, image, "--version"], timeout=120)
     assert "0.1.0" in version.stdout
@@ -48,8 +46,15 @@ def test_entrypoint_runs_on_the_images_python_39(image: str) -> None:
 
 def test_no_compilers_or_build_leftovers_in_the_image(image: str) -> None:
     proc = h.run(
-        [*RUN, "--entrypoint", "sh", image, "-c",
-         "for c in gcc cc g++ make; do command -v $c; done; ls -d /tmp/wheels /tmp/kafka 2>/dev/null; true"],
+        [
+            *RUN,
+            "--entrypoint",
+            "sh",
+            image,
+            "-c",
+            "for c in gcc cc g++ make; do command -v $c; done;"
+            " ls -d /tmp/wheels /tmp/kafka 2>/dev/null; true",
+        ],
         timeout=120,
     )
     assert proc.stdout.strip() == "", proc.stdout
@@ -85,9 +90,7 @@ def test_a_wrong_checksum_fails_the_build(
 ) -> None:
     """Only the download stage is built (``--target kafka``): cheap, and enough."""
     tag = f"localhost/{run_id}-badsum:never"
-    proc = h.build_image(
-        tag, kafka_url=tarball_url, kafka_sha512=checksum, target="kafka", check=False
-    )
+    proc = h.build_image(tag, kafka_url=tarball_url, kafka_sha512=checksum, target="kafka", check=False)
     try:
         assert proc.returncode != 0
         output = proc.stdout + proc.stderr
