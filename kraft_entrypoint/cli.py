@@ -25,6 +25,9 @@ def run(settings: Settings, *, dry_run: bool) -> None:
         launch.check_start_script(plan.start_script)
 
     found = storage.inspect(plan.log_dirs)
+    # Checked before and after obtaining the id: a refused start must not publish one either.
+    storage.check(found, node_id=plan.node_id, voter_ids=plan.voter_ids,
+                  cluster_id=settings.cluster_id, cluster_id_source="CLUSTER_ID")
     obtained = cluster_id_store.obtain(settings, found.cluster_id, dry_run=dry_run)
     storage.check(found, node_id=plan.node_id, voter_ids=plan.voter_ids,
                   cluster_id=obtained.value, cluster_id_source=obtained.source)
@@ -50,9 +53,10 @@ def run(settings: Settings, *, dry_run: bool) -> None:
 def _read_template(path: str) -> list[tuple[str, str]]:
     try:
         return properties.read(path)
-    except OSError as error:
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
         raise InvalidInput(f"cannot read the template {path} named by {name('KRAFT_TEMPLATE')}: "
-                           f"{error.strerror}; point it at a server.properties, e.g. "
+                           f"{reason}; point it at a server.properties, e.g. "
                            "/opt/kafka/config/kraft/server.properties") from None
 
 

@@ -66,7 +66,7 @@ def obtain(settings: Settings, stored: Optional[str], *, dry_run: bool = False) 
         try:
             return attempt()
         except NotYet as reason:
-            return ClusterId(None, f"{path} (not readable yet, a real start would wait: {reason})")
+            return ClusterId(given, f"{path} (not readable yet, a real start would wait: {reason})")
     try:
         return call_until(
             attempt,

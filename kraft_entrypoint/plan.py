@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from kraft_entrypoint.errors import InvalidInput
-from kraft_entrypoint.settings import Override, Settings
+from kraft_entrypoint.settings import Override, Settings, name
 from kraft_entrypoint.topology import Topology, derive_topology
 
 SECRET_MARKERS = ("password", "secret", "jaas")
@@ -71,7 +71,10 @@ def shown_value(key: str, value: str) -> str:
 
 
 def _invalid_override(key: str, overrides: tuple[Override, ...], expected: str) -> InvalidInput:
-    override = next(override for override in reversed(overrides) if override.key == key)
+    override = next((override for override in reversed(overrides) if override.key == key), None)
+    if override is None:
+        return InvalidInput(f"{name('KRAFT_TEMPLATE')} sets {key} to something Kafka cannot use here; "
+                            f"expected {expected}")
     return InvalidInput(f"{override.variable} sets {key} to {shown_value(key, override.value)!r}, which "
                         f"Kafka cannot use here; expected {expected}")
 

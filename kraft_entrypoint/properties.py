@@ -8,11 +8,24 @@ from collections.abc import Iterable
 import jproperties
 
 
+class MalformedProperties(ValueError):
+    """Text that java.util.Properties could not read either (a bad \\u escape, for one)."""
+
+
 def parse(data: bytes) -> list[tuple[str, str]]:
     """Key/value pairs in file order (a repeated key keeps its first place and last value)."""
     loaded = jproperties.Properties()
-    loaded.load(data, "iso-8859-1")
-    return [(key, loaded[key].data) for key in loaded]
+    try:
+        loaded.load(data, "iso-8859-1")
+    except jproperties.PropertyError as error:
+        raise MalformedProperties(str(error)) from None
+    pairs = [(key, loaded[key].data) for key in loaded]
+    for key, value in pairs:
+        try:
+            (key + value).encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedProperties(f"{key} holds a lone \\u surrogate escape") from None
+    return pairs
 
 
 def read(path: str) -> list[tuple[str, str]]:
