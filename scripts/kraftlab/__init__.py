@@ -360,9 +360,6 @@ class Producer:
         )
 
 
-Clock = Callable[[], float]
-
-
 def wait_until(
     what: str,
     check: Callable[[], Optional[object]],
@@ -416,12 +413,10 @@ class Lab:
         self.share_dir.mkdir(parents=True, exist_ok=True)
         self.net = Network(self.prefix, pods, self.topology)
         self.runs: dict[int, list[PodRun]] = {}
-        self._open = False
 
     # ------------------------------------------------------------------ lifecycle
     def open(self) -> Lab:
         log(f"network: bridge {self.net.bridge}, namespaces {', '.join(self.net.all_ns())}")
-        self._open = True
         self.net.create()
         log(f"pods on {self.net.subnet}.0/24, workdir {self.workdir}")
         return self
@@ -432,7 +427,6 @@ class Lab:
         problems += self.net.destroy()
         if not keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
-        self._open = False
         return problems
 
     def __enter__(self) -> Lab:
