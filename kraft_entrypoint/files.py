@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -49,9 +50,13 @@ def _create_exclusive(path: str, data: bytes, mode: int) -> bool:
     return True
 
 
+STALE_TEMP_SECONDS = 60.0
+
+
 @contextmanager
 def _temp_copy(path: str, data: bytes, mode: int) -> Iterator[str]:
     directory, name = os.path.split(path)
+    _remove_stale_temps(directory or ".", name)
     fd, temp = tempfile.mkstemp(dir=directory or ".", prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
@@ -71,3 +76,13 @@ def _fsync_directory(directory: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _remove_stale_temps(directory: str, name: str) -> None:
+    """Delete temp files of ``name`` that a killed writer left; a live writer's is seconds old."""
+    prefix, cutoff = f".{name}.", time.time() - STALE_TEMP_SECONDS
+    for entry in os.scandir(directory):
+        if entry.name.startswith(prefix) and entry.name.endswith(".tmp"):
+            with suppress(FileNotFoundError):
+                if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)

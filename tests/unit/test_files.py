@@ -121,3 +121,21 @@ def test_killed_writer_never_leaves_a_torn_file(tmp_path: Path) -> None:
         assert target.read_bytes() in VERSIONS
     for leftover in _leftovers(tmp_path):  # a killed writer may leave its temp file, never the target torn
         assert leftover.startswith(".f.")
+
+
+@pytest.mark.parametrize("write", [files.write_atomic, files.publish_exclusive], ids=["replace", "publish"])
+def test_stale_temp_files_of_killed_writers_are_removed(write: object, tmp_path: Path) -> None:
+    """Temp files a SIGKILLed writer left are deleted by the next write; fresh ones and others stay."""
+    stale = tmp_path / ".cluster_id.dead1234.tmp"
+    fresh = tmp_path / ".cluster_id.live5678.tmp"
+    unrelated = tmp_path / ".other.dead1234.tmp"
+    for leftover in (stale, fresh, unrelated):
+        leftover.write_bytes(b"half")
+    old = time.time() - files.STALE_TEMP_SECONDS - 5
+    os.utime(stale, (old, old))
+    os.utime(unrelated, (old, old))
+    assert callable(write)
+    write(str(tmp_path / "cluster_id"), b"x\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["cluster_id", fresh.name, unrelated.name]
+    )
