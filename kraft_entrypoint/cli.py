@@ -65,8 +65,10 @@ def _write_config(path: str, data: bytes) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         files.write_atomic(path, data, mode=0o640)
     except OSError as error:
-        raise InvalidInput(f"cannot write {path} named by {name('KRAFT_CONFIG')}: {error.strerror}; "
-                           "point it at a writable path, e.g. /var/lib/kafka/server.properties") from None
+        raise InvalidInput(
+            f"cannot write {path} named by {name('KRAFT_CONFIG')}: {error.strerror}; "
+            "point it at a writable path, e.g. /var/lib/kafka/config/server.properties"
+        ) from None
 
 
 def _log_plan(plan: Plan) -> None:

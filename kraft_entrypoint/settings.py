@@ -150,7 +150,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     if posixpath.normpath(config) == posixpath.normpath(template):
         raise InvalidInput(
             f"{name('KRAFT_CONFIG')} is the template {_show(template)}; the template is never "
-            "written, so point KRAFT_CONFIG elsewhere, e.g. /var/lib/kafka/server.properties"
+            "written, so point KRAFT_CONFIG elsewhere, e.g. /var/lib/kafka/config/server.properties"
         )
 
     return Settings(
