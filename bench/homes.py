@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SEED_ENTRYPOINT = REPO.parent / "shared" / "seed" / "entrypoint.sh"
+SEED_ENTRYPOINT = REPO / "tests" / "fixtures" / "seed" / "entrypoint.sh"
 
 
 def kafka_dist() -> Path:

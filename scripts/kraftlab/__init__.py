@@ -37,7 +37,7 @@ from typing import IO, Callable, Optional
 REPO = Path(__file__).resolve().parents[2]
 DIST_SCRIPT = REPO / "scripts" / "kafka-dist"
 PROBE_SOURCE = Path(__file__).with_name("KraftProbe.java")
-SEED_ENTRYPOINT_DEFAULT = REPO.parent / "shared" / "seed" / "entrypoint.sh"
+SEED_ENTRYPOINT_DEFAULT = REPO / "tests" / "fixtures" / "seed" / "entrypoint.sh"
 NETNS_ETC = Path("/etc/netns")
 SUBNET_BASE = "10.213"  # pods get 10.213.<k>.0/24 with a free <k>
 
