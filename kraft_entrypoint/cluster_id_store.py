@@ -56,7 +56,7 @@ def obtain(settings: Settings, stored: Optional[str], *, dry_run: bool = False) 
             log.warning("%s is missing; restoring it from this node's meta.properties: %s", path, stored)
         candidate = stored or cluster_id.generate()
         if _publish(path, candidate):
-            return ClusterId(candidate, f"{path} (created here)")
+            return ClusterId(candidate, f"{path} ({'restored' if stored else 'created'} here)")
         winner = _read_shared(share_dir, path)  # another pod published first: take its id
         if winner is None:
             raise NotYet(f"{path} vanished right after another pod created it")
