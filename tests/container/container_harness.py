@@ -19,11 +19,14 @@ import sys
 import tarfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+from kraftlab import run  # noqa: E402  (bounded, argument-list subprocess runner shared with the kafka tests)
+
 DOCKERFILE = REPO / "docker" / "Dockerfile"
 MANIFEST = REPO / "k8s" / "kafka.yaml"
 SHARED_MANIFEST = REPO / "k8s" / "kafka-shared-volume.yaml"
@@ -50,30 +53,6 @@ PODMAN_RUN_OPTS: tuple[str, ...] = (
 def log(message: str) -> None:
     """Progress for the (long) container tests, visible with ``pytest -s``."""
     print(f"[container] {message}", file=sys.stderr, flush=True)
-
-
-def run(
-    argv: Sequence[str],
-    *,
-    timeout: float,
-    check: bool = True,
-    input_text: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` (no shell), capture text output, bounded by ``timeout`` seconds."""
-    proc = subprocess.run(
-        list(argv),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        input=input_text,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(
-            f"command failed ({proc.returncode}): {' '.join(argv)}\n"
-            f"--- stdout ---\n{proc.stdout[-4000:]}\n--- stderr ---\n{proc.stderr[-4000:]}"
-        )
-    return proc
 
 
 def ensure_base_image() -> None:
