@@ -89,7 +89,7 @@ def _with_options(command: Callable[..., Any]) -> Callable[..., Any]:
             envvar=option.variable,
             show_envvar=True,
             help=option.help,
-            show_default=option.default or False,
+            show_default=option.default or option.derived_default or False,
             metavar="TEXT",
         )(command)
     return command

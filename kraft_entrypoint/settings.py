@@ -24,12 +24,17 @@ _OVERRIDE_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
 
 @dataclass(frozen=True)
 class Option:
-    """One input: its environment variable, its flag, and what --help says of it."""
+    """One input: its environment variable, its flag, and what --help says of it.
+
+    ``default`` is applied when the input is unset or empty; ``derived_default`` only describes,
+    for --help, a default that parse_settings computes from other inputs.
+    """
 
     variable: str
     flag: str
     help: str
     default: Optional[str] = None
+    derived_default: Optional[str] = None
 
 
 OPTIONS = (
@@ -43,7 +48,8 @@ OPTIONS = (
     Option("CLUSTER_DOMAIN", "--cluster-domain", "Cluster DNS domain.", "cluster.local"),
     Option("SHARE_DIR", "--share-dir", "Shared directory holding cluster_id; log.dirs defaults to "
            "SHARE_DIR/<node id>."),
-    Option("DATA_DIR", "--data-dir", "This node's log.dirs (for per-pod volumes).", "SHARE_DIR/<node id>"),
+    Option("DATA_DIR", "--data-dir", "This node's log.dirs (for per-pod volumes).",
+           derived_default="SHARE_DIR/<node id>"),
     Option("CLUSTER_ID", "--cluster-id", "Cluster id (22 characters of URL-safe base64); wins over "
            "SHARE_DIR/cluster_id."),
     Option("CLUSTER_ID_TIMEOUT", "--cluster-id-timeout", "Seconds to wait for a readable shared "
@@ -52,9 +58,9 @@ OPTIONS = (
     Option("CONTROLLER_PORT", "--controller-port", "CONTROLLER listener port.", "9093"),
     Option("KAFKA_HOME", "--kafka-home", "Kafka installation; tools in KAFKA_HOME/bin.", "/opt/kafka"),
     Option("KRAFT_TEMPLATE", "--template", "Template server.properties, read and never written.",
-           "KAFKA_HOME/config/kraft/server.properties"),
+           derived_default="KAFKA_HOME/config/kraft/server.properties"),
     Option("KRAFT_CONFIG", "--config", "Where the generated server.properties is written.",
-           "KAFKA_HOME/config/kraft/server.generated.properties"),
+           derived_default="KAFKA_HOME/config/kraft/server.generated.properties"),
 )
 FLAGS = {option.variable: option.flag for option in OPTIONS}
 DEFAULTS = {option.variable: option.default for option in OPTIONS}
@@ -107,14 +113,23 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
 
     Raises InvalidInput, naming the variable and showing a valid value, at the first problem.
     """
-    raw = {option.variable: _clean(option.variable, values.get(option.variable)) for option in OPTIONS}
+    raw = {
+        option.variable: _clean(option.variable, values.get(option.variable)) or option.default
+        for option in OPTIONS
+    }
+
+    def defaulted(variable: str) -> str:
+        value = raw[variable]
+        assert value is not None  # OPTIONS gives this variable a default
+        return value
+
     statefulset, ordinal = _pod_name(raw["HOSTNAME"])
     replicas = _count("REPLICAS", raw["REPLICAS"])
     controller_replicas = _count("CONTROLLER_REPLICAS", raw["CONTROLLER_REPLICAS"])
     _check_quorum(ordinal, replicas, controller_replicas)
 
-    broker_port = _port("BROKER_PORT", raw["BROKER_PORT"] or "9092")
-    controller_port = _port("CONTROLLER_PORT", raw["CONTROLLER_PORT"] or "9093")
+    broker_port = _port("BROKER_PORT", defaulted("BROKER_PORT"))
+    controller_port = _port("CONTROLLER_PORT", defaulted("CONTROLLER_PORT"))
     if broker_port == controller_port:
         raise InvalidInput(
             f"{name('BROKER_PORT')} and {name('CONTROLLER_PORT')} are both {broker_port}; "
@@ -140,7 +155,8 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
             "for several log directories set KAFKA_CFG_LOG_DIRS"
         )
 
-    kafka_home = _path("KAFKA_HOME", raw["KAFKA_HOME"]) or "/opt/kafka"
+    kafka_home = defaulted("KAFKA_HOME")
+    _path("KAFKA_HOME", kafka_home)
     template = _path("KRAFT_TEMPLATE", raw["KRAFT_TEMPLATE"]) or posixpath.join(
         kafka_home, "config", "kraft", "server.properties"
     )
@@ -160,11 +176,11 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         controller_replicas=controller_replicas,
         service=_label("SERVICE", raw["SERVICE"], _DNS1035_LABEL, "kafka-svc"),
         namespace=_label("NAMESPACE", raw["NAMESPACE"], _DNS1123_LABEL, "kafka-kraft"),
-        cluster_domain=_domain(raw["CLUSTER_DOMAIN"] or "cluster.local"),
+        cluster_domain=_domain(defaulted("CLUSTER_DOMAIN")),
         share_dir=share_dir,
         data_dir=data_dir,
         cluster_id=given_id,
-        cluster_id_timeout=_timeout(raw["CLUSTER_ID_TIMEOUT"] or "300"),
+        cluster_id_timeout=_timeout(defaulted("CLUSTER_ID_TIMEOUT")),
         broker_port=broker_port,
         controller_port=controller_port,
         kafka_home=kafka_home,
