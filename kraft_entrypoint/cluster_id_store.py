@@ -106,9 +106,9 @@ def _read_shared(share_dir: str, path: str) -> Optional[str]:
 def _record(path: str, value: str) -> None:
     """Leave CLUSTER_ID in the shared file for pods that start without it; not needed to start."""
     try:
-        files.publish_exclusive(path, (value + "\n").encode("ascii"))
-    except OSError as error:
-        log.warning("cannot record CLUSTER_ID in %s (%s); starting with it anyway", path, error.strerror)
+        _publish(path, value)
+    except NotYet as reason:
+        log.warning("%s; starting with CLUSTER_ID anyway", reason)
 
 
 def _publish(path: str, value: str) -> bool:
