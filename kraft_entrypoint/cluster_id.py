@@ -9,6 +9,8 @@ import os
 ZERO_ID = "AAAAAAAAAAAAAAAAAAAAAA"
 METADATA_TOPIC_ID = "AAAAAAAAAAAAAAAAAAAAAQ"
 EXAMPLE = "MkU3OEVBNTcwNTJENDM2Qg"
+#: Ids printed in documentation and shipped manifests: valid, but shared with everyone who copied them.
+EXAMPLE_IDS = frozenset({EXAMPLE, "59AQxW_URq66JWEb-dMvUA"})
 
 
 def problem_with(text: str) -> str | None:
@@ -24,6 +26,11 @@ def problem_with(text: str) -> str | None:
     if text in (ZERO_ID, METADATA_TOPIC_ID):
         return "it is an id Kafka reserves"
     return None
+
+
+def shown(text: str) -> str:
+    """``text`` quoted with invisible characters (BOM, NUL, control bytes) escaped, cut at 60."""
+    return ascii(text[:60] + ("..." if len(text) > 60 else ""))
 
 
 def generate() -> str:

@@ -33,6 +33,15 @@ class FormatFailed(EntrypointError):
     exit_code = 5
 
 
+class Interrupted(EntrypointError):
+    """SIGTERM or SIGINT arrived before Kafka was started; the exit code is 128 + the signal."""
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(f"stopped by {name} before Kafka was started; nothing was left half-written")
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
 class StartScriptNotExecutable(EntrypointError):
     """The Kafka start script exists but cannot be executed."""
 

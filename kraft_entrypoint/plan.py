@@ -6,12 +6,18 @@ import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Optional
 
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.settings import Override, Settings, name
 from kraft_entrypoint.topology import Topology, derive_topology
 
 SECRET_MARKERS = ("password", "secret", "jaas")
+#: Keys of Kafka 3.3.2's PASSWORD-type broker configs that the markers above do not catch (a
+#: listener prefix such as listener.name.ssl. may stand before them). The full list, read from
+#: KafkaConfig.configDef, is pinned in tests/fixtures/kafka-3.3.2-password-keys.txt.
+SECRET_SUFFIXES = (".key", "ssl.keystore.certificate.chain", "ssl.truststore.certificates")
+MASK = "******"
 _VOTER = re.compile(r"(0|[1-9][0-9]{0,9})@[^@,]+:[0-9]{1,5}\Z")
 
 
@@ -22,7 +28,13 @@ class Plan:
     properties: tuple[tuple[str, str], ...]
     node_id: int
     log_dirs: tuple[str, ...]
+    log_dirs_source: str
     voter_ids: frozenset[int]
+
+    @property
+    def shown_properties(self) -> tuple[tuple[str, str], ...]:
+        """The properties as --dry-run prints them: secret values masked."""
+        return tuple((key, shown_value(key, value)) for key, value in self.properties)
 
     @property
     def server_argv(self) -> tuple[str, ...]:
@@ -50,50 +62,82 @@ def make_plan(settings: Settings, template: Iterable[tuple[str, str]]) -> Plan:
     merged = dict(template)
     merged.update(topology.properties)
     merged.update((override.key, override.value) for override in settings.overrides)
-    properties = tuple(merged.items())
+    node_id = _node_id(merged, settings.overrides)
+    _check_identity(merged, topology, settings.overrides)
     return Plan(
         settings=settings,
         topology=topology,
-        properties=properties,
-        node_id=_node_id(merged, settings.overrides),
+        properties=tuple(merged.items()),
+        node_id=node_id,
         log_dirs=_log_dirs(merged, settings.overrides),
+        log_dirs_source=_source("log.dirs", settings.overrides, "DATA_DIR (default SHARE_DIR/<node id>)"),
         voter_ids=_voter_ids(merged, settings.overrides),
     )
 
 
 def is_secret(key: str) -> bool:
-    return any(marker in key.lower() for marker in SECRET_MARKERS)
+    lowered = key.lower()
+    return any(marker in lowered for marker in SECRET_MARKERS) or lowered.endswith(SECRET_SUFFIXES)
 
 
 def shown_value(key: str, value: str) -> str:
     """A property value as logs may show it."""
-    return "******" if is_secret(key) else value
+    return MASK if is_secret(key) else value
 
 
-def _invalid_override(key: str, overrides: tuple[Override, ...], expected: str) -> InvalidInput:
-    override = next((override for override in reversed(overrides) if override.key == key), None)
-    if override is None:
-        return InvalidInput(f"{name('KRAFT_TEMPLATE')} sets {key} to something Kafka cannot use here; "
-                            f"expected {expected}")
-    return InvalidInput(f"{override.variable} sets {key} to {shown_value(key, override.value)!r}, which "
+def _override_of(key: str, overrides: tuple[Override, ...]) -> Optional[Override]:
+    """The KAFKA_CFG_* variable that sets ``key`` last, if one does."""
+    return next((override for override in reversed(overrides) if override.key == key), None)
+
+
+def _source(key: str, overrides: tuple[Override, ...], derived: str) -> str:
+    override = _override_of(key, overrides)
+    return override.variable if override else derived
+
+
+def _invalid(properties: dict[str, str], key: str, overrides: tuple[Override, ...],
+             expected: str) -> InvalidInput:
+    override = _override_of(key, overrides)
+    source = override.variable if override else name("KRAFT_TEMPLATE")
+    return InvalidInput(f"{source} sets {key} to {shown_value(key, properties.get(key, ''))!r}, which "
                         f"Kafka cannot use here; expected {expected}")
 
 
 def _node_id(properties: dict[str, str], overrides: tuple[Override, ...]) -> int:
     value = properties["node.id"]
     if not re.fullmatch(r"0|[1-9][0-9]{0,9}", value) or int(value) > 2**31 - 1:
-        raise _invalid_override("node.id", overrides, "a whole number, e.g. 0")
+        raise _invalid(properties, "node.id", overrides, "a whole number, e.g. 0")
     return int(value)
+
+
+def _check_identity(properties: dict[str, str], topology: Topology, overrides: tuple[Override, ...]) -> None:
+    """What Kafka would reject at start because it contradicts the pod's derived identity."""
+    derived = topology.properties
+    if properties["node.id"] != derived["node.id"]:
+        raise _invalid(properties, "node.id", overrides, f"this pod's node id {derived['node.id']} (from its "
+                                f"ordinal in HOSTNAME), or no node.id at all")
+    broker_id = properties.get("broker.id", "").strip()
+    if broker_id and broker_id != derived["node.id"]:
+        raise _invalid(properties, "broker.id", overrides, f"no broker.id (KRaft uses node.id), or "
+                                f"{derived['node.id']} like node.id")
+    roles = {role.strip() for role in properties["process.roles"].split(",")}
+    if not roles <= {"broker", "controller"} or ("controller" in roles) != topology.is_voter:
+        wanted = "a voter" if topology.is_voter else "not a voter"
+        raise _invalid(properties, "process.roles", overrides, f"roles that fit this pod, which is {wanted}: "
+                                f"{derived['process.roles']}")
 
 
 def _log_dirs(properties: dict[str, str], overrides: tuple[Override, ...]) -> tuple[str, ...]:
     dirs = [part.strip() for part in properties["log.dirs"].split(",")]
     if not all(d.startswith("/") for d in dirs):
-        raise _invalid_override("log.dirs", overrides, "absolute paths separated by commas")
+        raise _invalid(properties, "log.dirs", overrides, "absolute paths separated by commas")
+    normalised = [posixpath.normpath(d) for d in dirs]
+    if len(set(normalised)) != len(normalised):
+        raise _invalid(properties, "log.dirs", overrides, "each directory once (Kafka refuses duplicates)")
     metadata_dir = properties.get("metadata.log.dir", "").strip()
     if metadata_dir and metadata_dir not in dirs:
         if not metadata_dir.startswith("/"):
-            raise _invalid_override("metadata.log.dir", overrides, "an absolute path")
+            raise _invalid(properties, "metadata.log.dir", overrides, "an absolute path")
         dirs.append(metadata_dir)
     return tuple(dirs)
 
@@ -101,5 +145,6 @@ def _log_dirs(properties: dict[str, str], overrides: tuple[Override, ...]) -> tu
 def _voter_ids(properties: dict[str, str], overrides: tuple[Override, ...]) -> frozenset[int]:
     voters = [part.strip() for part in properties["controller.quorum.voters"].split(",")]
     if not all(_VOTER.match(voter) for voter in voters):
-        raise _invalid_override("controller.quorum.voters", overrides, "id@host:port,... e.g. 0@kafka-0:9093")
+        raise _invalid(properties, "controller.quorum.voters", overrides,
+                       "id@host:port,... e.g. 0@kafka-0:9093")
     return frozenset(int(voter.split("@", 1)[0]) for voter in voters)

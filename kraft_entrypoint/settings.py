@@ -15,6 +15,7 @@ from kraft_entrypoint.errors import InvalidInput
 OVERRIDE_PREFIX = "KAFKA_CFG_"
 MAX_VOTERS = 1000
 MAX_NODE_ID = 2**31 - 1
+MAX_DNS_NAME = 253
 
 _DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?\Z")
@@ -169,14 +170,26 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
             "written, so point KRAFT_CONFIG elsewhere, e.g. /var/lib/kafka/config/server.properties"
         )
 
+    service = _label("SERVICE", raw["SERVICE"], _DNS1035_LABEL, "kafka-svc")
+    namespace = _label("NAMESPACE", raw["NAMESPACE"], _DNS1123_LABEL, "kafka-kraft")
+    cluster_domain = _domain(defaulted("CLUSTER_DOMAIN"))
+    highest = max(ordinal, (controller_replicas or replicas or 1) - 1)
+    longest = f"{statefulset}-{highest}.{service}.{namespace}.svc.{cluster_domain}"
+    if len(longest) > MAX_DNS_NAME:
+        raise InvalidInput(
+            f"the pod DNS name {longest} is {len(longest)} characters, more than the {MAX_DNS_NAME} a "
+            f"DNS name may have; shorten the StatefulSet name in {name('HOSTNAME')}, {name('SERVICE')}, "
+            f"{name('NAMESPACE')} or {name('CLUSTER_DOMAIN')}"
+        )
+
     return Settings(
         statefulset=statefulset,
         ordinal=ordinal,
         replicas=replicas,
         controller_replicas=controller_replicas,
-        service=_label("SERVICE", raw["SERVICE"], _DNS1035_LABEL, "kafka-svc"),
-        namespace=_label("NAMESPACE", raw["NAMESPACE"], _DNS1123_LABEL, "kafka-kraft"),
-        cluster_domain=_domain(defaulted("CLUSTER_DOMAIN")),
+        service=service,
+        namespace=namespace,
+        cluster_domain=cluster_domain,
         share_dir=share_dir,
         data_dir=data_dir,
         cluster_id=given_id,

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from kraft_entrypoint import properties
-from kraft_entrypoint.errors import FormatFailed, StorageRefused
+from kraft_entrypoint import cluster_id, files, properties
+from kraft_entrypoint.errors import FormatFailed, Interrupted, InvalidInput, StorageRefused
 
 META_FILE = "meta.properties"
 QUORUM_STATE = os.path.join("__cluster_metadata-0", "quorum-state")
+MAX_META_BYTES = 64 * 1024
+MAX_QUORUM_STATE_BYTES = 1024 * 1024
+#: How long a format child may take to exit after the stop signal is passed on before it is killed.
+FORMAT_STOP_GRACE = 0.7
 
 
 @dataclass(frozen=True)
 class Meta:
     directory: str
-    cluster_id: Optional[str]
-    node_id: Optional[int]
+    cluster_id: str
+    node_id: int
 
 
 @dataclass(frozen=True)
@@ -39,21 +45,30 @@ class Storage:
     @property
     def cluster_id(self) -> Optional[str]:
         """The cluster id this node was formatted with, if it was."""
-        return next((meta.cluster_id for meta in self.formatted if meta.cluster_id), None)
+        return next((meta.cluster_id for meta in self.formatted), None)
 
 
-def inspect(log_dirs: Sequence[str]) -> Storage:
-    """Read meta.properties and quorum-state of every log directory; change nothing."""
+def inspect(log_dirs: Sequence[str], source: str) -> Storage:
+    """Read meta.properties and quorum-state of every log directory; change nothing.
+
+    ``source`` names the input the directories come from, for the message when one is a file.
+    """
     formatted, unformatted, quorum_states = [], [], []
     for directory in log_dirs:
+        if os.path.lexists(directory) and not os.path.isdir(directory):
+            raise InvalidInput(
+                f"the log directory {directory} (from {source}) exists but is not a directory; "
+                "remove it or point the log directory elsewhere, e.g. DATA_DIR=/var/lib/kafka/data"
+            )
         meta_path = os.path.join(directory, META_FILE)
-        if os.path.exists(meta_path):
-            formatted.append(_read_meta(directory, meta_path))
-        else:
+        meta = _read_meta(directory, meta_path)
+        if meta is None:
             unformatted.append(directory)
-        state_path = os.path.join(directory, QUORUM_STATE)
-        if os.path.exists(state_path):
-            quorum_states.append(_read_quorum_state(state_path))
+        else:
+            formatted.append(meta)
+        state = _read_quorum_state(os.path.join(directory, QUORUM_STATE))
+        if state is not None:
+            quorum_states.append(state)
     return Storage(tuple(formatted), tuple(unformatted), tuple(quorum_states))
 
 
@@ -61,13 +76,13 @@ def check(storage: Storage, *, node_id: int, voter_ids: frozenset[int], cluster_
           cluster_id_source: str) -> None:
     """Raise StorageRefused if the storage belongs to another cluster, node or voter set."""
     for meta in storage.formatted:
-        if meta.node_id is not None and meta.node_id != node_id:
+        if meta.node_id != node_id:
             raise StorageRefused(
                 f"{meta.directory} was formatted for node.id={meta.node_id} but this pod is node "
                 f"{node_id}; nothing was changed. Give each pod its own data directory (DATA_DIR or "
                 f"SHARE_DIR/<ordinal>), or move {meta.directory} back to the pod of node {meta.node_id}"
             )
-        if cluster_id is not None and meta.cluster_id is not None and meta.cluster_id != cluster_id:
+        if cluster_id is not None and meta.cluster_id != cluster_id:
             raise StorageRefused(
                 f"{meta.directory} was formatted for cluster.id={meta.cluster_id} but the cluster id is "
                 f"{cluster_id} (from {cluster_id_source}); nothing was changed. If the data is still "
@@ -83,34 +98,92 @@ def check(storage: Storage, *, node_id: int, voter_ids: frozenset[int], cluster_
             )
 
 
-def format_storage(argv: Sequence[str]) -> None:
-    """Run ``kafka-storage.sh format``, its output going to our standard error."""
+def format_storage(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> None:
+    """Run ``kafka-storage.sh format``, its output going to our standard error.
+
+    A stop signal that reaches us meanwhile is passed on to the format's process group, which
+    gets FORMAT_STOP_GRACE seconds to exit before it is killed; then the stop goes on.
+    """
     try:
-        result = subprocess.run(list(argv), stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
-                                stderr=subprocess.STDOUT, check=False)
+        process = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
+                                   stderr=subprocess.STDOUT, env=env, start_new_session=True)
     except OSError as error:
         raise FormatFailed(f"cannot run {argv[0]}: {error.strerror}; check KAFKA_HOME") from None
-    if result.returncode != 0:
-        raise FormatFailed(f"{argv[0]} format exited with {result.returncode} (its output is above)")
-
-
-def _read_meta(directory: str, path: str) -> Meta:
     try:
-        values = dict(properties.read(path))
-    except (OSError, UnicodeError, ValueError) as error:
-        raise StorageRefused(f"cannot read {path} ({error}); nothing was changed") from None
-    node = values.get("node.id", values.get("broker.id"))
-    return Meta(directory, values.get("cluster.id"), int(node) if node and node.isdigit() else None)
+        returncode = process.wait()
+    except Interrupted as stop:
+        _stop_group(process, stop.signum)
+        raise
+    if returncode != 0:
+        raise FormatFailed(f"{argv[0]} format exited with {returncode} (its output is above)")
 
 
-def _read_quorum_state(path: str) -> QuorumState:
+def _stop_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with files.signals_deferred():
+        try:
+            os.killpg(process.pid, signum)
+            process.wait(FORMAT_STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:
+            process.wait()
+
+
+def _read_meta(directory: str, path: str) -> Optional[Meta]:
+    """The node's meta.properties if Kafka would accept it, None if absent; otherwise refuse."""
     try:
-        with open(path, "rb") as source:
-            state = json.load(source)
+        data = files.read_regular(path, MAX_META_BYTES)
+        if data is None:
+            return None
+        values = dict(properties.parse(data))
+    except (OSError, ValueError, files.UnusableFile) as error:
+        raise StorageRefused(f"cannot read {path} ({_reason(error)}); nothing was changed") from None
+    problem = _meta_problem(values)
+    if problem is not None:
+        raise StorageRefused(
+            f"{path} is not a meta.properties Kafka would accept: {problem}; nothing was changed. "
+            "It is never taken as formatted: restore it from a backup, or delete the directory's "
+            "contents if the data is obsolete, and the next start formats it"
+        )
+    return Meta(directory, values["cluster.id"], int(values["node.id"]))
+
+
+def _meta_problem(values: Mapping[str, str]) -> Optional[str]:
+    if not values:
+        return "it is empty"
+    if values.get("version") != "1":
+        return f"version is {values.get('version', 'missing')!r}, KRaft storage has version=1"
+    if "cluster.id" not in values:
+        return "cluster.id is missing"
+    problem = cluster_id.problem_with(values["cluster.id"])
+    if problem is not None:
+        return f"cluster.id {cluster_id.shown(values['cluster.id'])} is not a cluster id ({problem})"
+    node = values.get("node.id")
+    if node is None:
+        return "node.id is missing"
+    if not re.fullmatch(r"0|[1-9][0-9]{0,9}", node) or int(node) > 2**31 - 1:
+        return f"node.id {cluster_id.shown(node)} is not a whole number"
+    return None
+
+
+def _read_quorum_state(path: str) -> Optional[QuorumState]:
+    try:
+        data = files.read_regular(path, MAX_QUORUM_STATE_BYTES)
+        if data is None:
+            return None
+        state = json.loads(data)
         voters = frozenset(int(voter["voterId"]) for voter in state.get("currentVoters") or ())
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as error:
-        raise StorageRefused(f"cannot read {path} ({error}); nothing was changed") from None
+    except RecursionError:
+        raise StorageRefused(f"cannot read {path} (its JSON is nested too deeply); "
+                             "nothing was changed") from None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, files.UnusableFile) as error:
+        raise StorageRefused(f"cannot read {path} ({_reason(error)}); nothing was changed") from None
     return QuorumState(path, voters)
+
+
+def _reason(error: Exception) -> str:
+    return error.strerror if isinstance(error, OSError) and error.strerror else str(error)
 
 
 def _ids(ids: frozenset[int]) -> str:

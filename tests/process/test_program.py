@@ -56,7 +56,7 @@ def test_exec_replaces_the_process(fake: FakeKafka, base_environ: dict[str, str]
 
 
 def test_dry_run_prints_exactly_the_written_file(fake: FakeKafka, base_environ: dict[str, str]) -> None:
-    """--dry-run's stdout equals the bytes a real run writes; the dry run writes and runs nothing."""
+    """--dry-run's stdout equals the bytes a real run writes, secrets masked; it writes and runs nothing."""
     env = fake.env(base_environ, KAFKA_CFG_SSL_KEY_PASSWORD="pw-123", KAFKA_CFG_X_Y="a:b=c")  # noqa: S106
     before = tree(fake.root)
     dry = run(["--dry-run"], env)
@@ -68,9 +68,10 @@ def test_dry_run_prints_exactly_the_written_file(fake: FakeKafka, base_environ: 
     assert "pw-123" not in dry.stderr
     real = run([], env)
     assert real.returncode == 0, real.stderr
-    assert fake.config.read_bytes() == dry.stdout
+    assert fake.config.read_bytes() == dry.stdout.replace(b"******", b"pw-123")
     assert "pw-123" not in real.stderr
-    assert b"pw-123" in dry.stdout
+    assert b"pw-123" not in dry.stdout
+    assert b"ssl.key.password=******" in dry.stdout
     assert run(["--dry-run"], env).stdout == dry.stdout
 
 

@@ -57,7 +57,7 @@ def _check(
     voters: frozenset[int] = frozenset({0, 1, 2}),
     cluster_id: str = VALID_ID,
 ) -> storage.Storage:
-    found = storage.inspect([str(directory)])
+    found = storage.inspect([str(directory)], "DATA_DIR")
     storage.check(
         found, node_id=node_id, voter_ids=voters, cluster_id=cluster_id, cluster_id_source="CLUSTER_ID"
     )
@@ -66,7 +66,7 @@ def _check(
 
 def test_fixture_meta_is_read() -> None:
     """The Kafka 3.3 meta.properties fixture yields its cluster.id and node.id."""
-    found = storage.inspect([str(FIXTURES)])
+    found = storage.inspect([str(FIXTURES)], "DATA_DIR")
     assert [(m.cluster_id, m.node_id) for m in found.formatted] == [(VALID_ID, 0)]
     assert found.cluster_id == VALID_ID
     assert found.unformatted == ()
@@ -153,7 +153,7 @@ def test_two_log_dirs_one_foreign(tmp_path: Path) -> None:
     bad = tmp_path / "other"
     shutil.copytree(good, bad)
     (bad / "meta.properties").write_text("version=1\nnode.id=7\ncluster.id=" + VALID_ID + "\n")
-    found = storage.inspect([str(good), str(bad)])
+    found = storage.inspect([str(good), str(bad)], "DATA_DIR")
     with pytest.raises(StorageRefused, match=r"node\.id=7"):
         storage.check(
             found, node_id=0, voter_ids=frozenset({0, 1, 2}), cluster_id=VALID_ID, cluster_id_source="x"
