@@ -52,7 +52,8 @@ def run(settings: Settings, *, dry_run: bool) -> None:
         sys.stdout.buffer.write(properties.render(plan.shown_properties, header))
         return
 
-    _write_config(settings.config, properties.render(plan.properties, header))
+    _write_config(settings.config, properties.render(plan.properties, header),
+                  mode=0o600 if plan.holds_secrets else 0o640)
     if found.unformatted:
         assert obtained.value is not None  # only a dry run may go on without an id
         storage.format_storage(plan.format_argv(obtained.value))
@@ -95,10 +96,10 @@ def _unwritable_config(path: str, reason: Optional[str]) -> InvalidInput:
     )
 
 
-def _write_config(path: str, data: bytes) -> None:
+def _write_config(path: str, data: bytes, mode: int) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        files.write_atomic(path, data, mode=0o640)
+        files.write_atomic(path, data, mode=mode)
     except OSError as error:
         raise _unwritable_config(path, error.strerror) from None
 

@@ -32,6 +32,11 @@ class Plan:
     voter_ids: frozenset[int]
 
     @property
+    def holds_secrets(self) -> bool:
+        """Whether the generated file holds a secret value (it is then written with mode 0600)."""
+        return any(is_secret(key) for key, _ in self.properties)
+
+    @property
     def shown_properties(self) -> tuple[tuple[str, str], ...]:
         """The properties as --dry-run prints them: secret values masked."""
         return tuple((key, shown_value(key, value)) for key, value in self.properties)

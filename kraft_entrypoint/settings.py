@@ -164,11 +164,6 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     config = _path("KRAFT_CONFIG", raw["KRAFT_CONFIG"]) or posixpath.join(
         kafka_home, "config", "kraft", "server.generated.properties"
     )
-    if posixpath.normpath(config) == posixpath.normpath(template):
-        raise InvalidInput(
-            f"{name('KRAFT_CONFIG')} is the template {_show(template)}; the template is never "
-            "written, so point KRAFT_CONFIG elsewhere, e.g. /var/lib/kafka/config/server.properties"
-        )
 
     service = _label("SERVICE", raw["SERVICE"], _DNS1035_LABEL, "kafka-svc")
     namespace = _label("NAMESPACE", raw["NAMESPACE"], _DNS1123_LABEL, "kafka-kraft")

@@ -156,7 +156,7 @@ def _variable(key: str) -> str:
 @pytest.mark.parametrize("key", SECRET_KEYS)
 def test_secret_values_never_shown(key: str, cli: Cli, tmp_path: Path, template_path: Path) -> None:
     """A secret override is masked in every log line and in --dry-run's output."""
-    secret = "-----BEGIN PRIVATE KEY-----\\nMIIEs3cr3tVALUE42\\n-----END PRIVATE KEY-----"
+    secret = "-----BEGIN PRIVATE KEY-----\\nMIIEs3cr3tVALUE42\\n-----END PRIVATE KEY-----"  # noqa: S105
     variable = _variable(key)
     outcome = cli.run(["--dry-run"], valid_env(tmp_path, template_path, **{variable: secret}))
     assert outcome.exit_code == 0, outcome.log
