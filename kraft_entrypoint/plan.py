@@ -8,9 +8,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
 
+from kraft_entrypoint import security
 from kraft_entrypoint.errors import InvalidInput
+from kraft_entrypoint.security import Credentials
 from kraft_entrypoint.settings import Override, Settings, name
 from kraft_entrypoint.topology import Topology, derive_topology
+from kraft_entrypoint.versions import (
+    Capabilities,
+    InitialController,
+    KafkaVersion,
+    add_controller_command,
+    directory_id,
+    format_argv,
+)
 
 SECRET_MARKERS = ("password", "secret", "jaas")
 #: Keys of Kafka 3.3.2's PASSWORD-type broker configs that the markers above do not catch (a
@@ -18,18 +28,47 @@ SECRET_MARKERS = ("password", "secret", "jaas")
 #: KafkaConfig.configDef, is pinned in tests/fixtures/kafka-3.3.2-password-keys.txt.
 SECRET_SUFFIXES = (".key", "ssl.keystore.certificate.chain", "ssl.truststore.certificates")
 MASK = "******"
+KEYSTORE_FILE = "tls-keystore.pem"
+NO_CREDENTIALS = Credentials()
 _VOTER = re.compile(r"(0|[1-9][0-9]{0,9})@[^@,]+:[0-9]{1,5}\Z")
+
+
+#: The version a KAFKA_HOME without libs/ (a stand-in, not an installation) is taken as.
+REFERENCE_VERSION = KafkaVersion(3, 3, 2)
+
+
+@dataclass(frozen=True)
+class Files:
+    """Where this start reads and writes, resolved for the installed Kafka version."""
+
+    template: str
+    config: str
+    keystore: str  # the TLS key+chain PEM derived from TLS_DIR, beside the config
+
+
+def resolve_files(settings: Settings, caps: Capabilities) -> Files:
+    default_template = posixpath.join(settings.kafka_home, caps.template_path)
+    config = settings.config or posixpath.join(
+        posixpath.dirname(default_template), "server.generated.properties"
+    )
+    return Files(
+        settings.template or default_template,
+        config,
+        posixpath.join(posixpath.dirname(config), KEYSTORE_FILE),
+    )
 
 
 @dataclass(frozen=True)
 class Plan:
     settings: Settings
+    files: Files
+    caps: Capabilities
     topology: Topology
     properties: tuple[tuple[str, str], ...]
     node_id: int
     log_dirs: tuple[str, ...]
     log_dirs_source: str
-    voter_ids: frozenset[int]
+    voter_ids: frozenset[int]  # the static voters; empty for a dynamic quorum
 
     @property
     def holds_secrets(self) -> bool:
@@ -43,40 +82,81 @@ class Plan:
 
     @property
     def server_argv(self) -> tuple[str, ...]:
-        return (self.start_script, self.settings.config)
+        return (self.start_script, self.files.config)
 
     @property
     def start_script(self) -> str:
         return posixpath.join(self.settings.kafka_home, "bin", "kafka-server-start.sh")
 
+    @property
+    def dynamic(self) -> bool:
+        return self.settings.quorum == "dynamic"
+
     def format_argv(self, cluster_id: str) -> tuple[str, ...]:
-        # "--cluster-id=<id>" rather than two words: a valid id may start with '-'.
-        return (
-            posixpath.join(self.settings.kafka_home, "bin", "kafka-storage.sh"),
-            "format",
-            "--config",
-            self.settings.config,
-            f"--cluster-id={cluster_id}",
-            "--ignore-formatted",
+        """kafka-storage.sh format for this node: its quorum's flags, the id as one word."""
+        initial = None
+        if self.dynamic and self.topology.is_voter:
+            initial = [
+                InitialController(c.node_id, c.host, c.port, directory_id(cluster_id, c.node_id))
+                for c in self.topology.initial_controllers
+            ]
+        return format_argv(
+            self.settings.kafka_home,
+            self.files.config,
+            cluster_id,
+            self.caps,
+            initial,
+            self.dynamic and not self.topology.is_voter,
+        )
+
+    def add_controller_hint(self) -> Optional[tuple[str, ...]]:
+        """The command that makes this later controller a voter, where Kafka cannot do it itself."""
+        if not (self.dynamic and self.topology.joins_later) or self.caps.auto_join:
+            return None
+        first = self.topology.initial_controllers[0]
+        return add_controller_command(
+            self.settings.kafka_home, self.files.config, f"{first.host}:{first.port}"
         )
 
 
-def make_plan(settings: Settings, template: Iterable[tuple[str, str]]) -> Plan:
+def make_plan(
+    settings: Settings,
+    files: Files,
+    caps: Capabilities,
+    template: Iterable[tuple[str, str]],
+    credentials: Credentials = NO_CREDENTIALS,
+) -> Plan:
     """Template keys in order, derived values over them, then KAFKA_CFG_* overrides over those."""
+    if settings.quorum == "dynamic" and not caps.dynamic_quorum:
+        raise InvalidInput(
+            f"{name('QUORUM')}=dynamic needs Kafka 3.9 or newer (KIP-853); this KAFKA_HOME has "
+            f"{caps.version}: use QUORUM=static, or an image with Kafka 3.9+"
+        )
     topology = derive_topology(settings)
     merged = dict(template)
+    for key in topology.removed:
+        merged.pop(key, None)
     merged.update(topology.properties)
+    if settings.quorum == "dynamic" and caps.auto_join and topology.is_controller:
+        merged["controller.quorum.auto.join.enable"] = "true"
+    merged.update(
+        security.properties(
+            settings, topology.protocols, credentials, topology.client_listeners, topology.is_controller
+        )
+    )
     merged.update((override.key, override.value) for override in settings.overrides)
     node_id = _node_id(merged, settings.overrides)
     _check_identity(merged, topology, settings.overrides)
     return Plan(
         settings=settings,
+        files=files,
+        caps=caps,
         topology=topology,
         properties=tuple(merged.items()),
         node_id=node_id,
         log_dirs=_log_dirs(merged, settings.overrides),
         log_dirs_source=_source("log.dirs", settings.overrides, "DATA_DIR (default SHARE_DIR/<node id>)"),
-        voter_ids=_voter_ids(merged, settings.overrides),
+        voter_ids=_voter_ids(merged, settings.overrides) if settings.quorum == "static" else frozenset(),
     )
 
 
@@ -100,12 +180,15 @@ def _source(key: str, overrides: tuple[Override, ...], derived: str) -> str:
     return override.variable if override else derived
 
 
-def _invalid(properties: dict[str, str], key: str, overrides: tuple[Override, ...],
-             expected: str) -> InvalidInput:
+def _invalid(
+    properties: dict[str, str], key: str, overrides: tuple[Override, ...], expected: str
+) -> InvalidInput:
     override = _override_of(key, overrides)
     source = override.variable if override else name("KRAFT_TEMPLATE")
-    return InvalidInput(f"{source} sets {key} to {shown_value(key, properties.get(key, ''))!r}, which "
-                        f"Kafka cannot use here; expected {expected}")
+    return InvalidInput(
+        f"{source} sets {key} to {shown_value(key, properties.get(key, ''))!r}, which "
+        f"Kafka cannot use here; expected {expected}"
+    )
 
 
 def _node_id(properties: dict[str, str], overrides: tuple[Override, ...]) -> int:
@@ -119,17 +202,29 @@ def _check_identity(properties: dict[str, str], topology: Topology, overrides: t
     """What Kafka would reject at start because it contradicts the pod's derived identity."""
     derived = topology.properties
     if properties["node.id"] != derived["node.id"]:
-        raise _invalid(properties, "node.id", overrides, f"this pod's node id {derived['node.id']} (from its "
-                                f"ordinal in HOSTNAME), or no node.id at all")
+        raise _invalid(
+            properties,
+            "node.id",
+            overrides,
+            f"this pod's node id {derived['node.id']} (from its ordinal in HOSTNAME), or no node.id at all",
+        )
     broker_id = properties.get("broker.id", "").strip()
     if broker_id and broker_id != derived["node.id"]:
-        raise _invalid(properties, "broker.id", overrides, f"no broker.id (KRaft uses node.id), or "
-                                f"{derived['node.id']} like node.id")
+        raise _invalid(
+            properties,
+            "broker.id",
+            overrides,
+            f"no broker.id (KRaft uses node.id), or {derived['node.id']} like node.id",
+        )
     roles = {role.strip() for role in properties["process.roles"].split(",")}
-    if not roles <= {"broker", "controller"} or ("controller" in roles) != topology.is_voter:
-        wanted = "a voter" if topology.is_voter else "not a voter"
-        raise _invalid(properties, "process.roles", overrides, f"roles that fit this pod, which is {wanted}: "
-                                f"{derived['process.roles']}")
+    if roles != set(derived["process.roles"].split(",")):
+        wanted = "a controller" if topology.is_controller else "not a controller"
+        raise _invalid(
+            properties,
+            "process.roles",
+            overrides,
+            f"roles that fit this pod, which is {wanted}: {derived['process.roles']}",
+        )
 
 
 def _log_dirs(properties: dict[str, str], overrides: tuple[Override, ...]) -> tuple[str, ...]:
@@ -150,6 +245,7 @@ def _log_dirs(properties: dict[str, str], overrides: tuple[Override, ...]) -> tu
 def _voter_ids(properties: dict[str, str], overrides: tuple[Override, ...]) -> frozenset[int]:
     voters = [part.strip() for part in properties["controller.quorum.voters"].split(",")]
     if not all(_VOTER.match(voter) for voter in voters):
-        raise _invalid(properties, "controller.quorum.voters", overrides,
-                       "id@host:port,... e.g. 0@kafka-0:9093")
+        raise _invalid(
+            properties, "controller.quorum.voters", overrides, "id@host:port,... e.g. 0@kafka-0:9093"
+        )
     return frozenset(int(voter.split("@", 1)[0]) for voter in voters)

@@ -28,6 +28,7 @@ class Meta:
     directory: str
     cluster_id: str
     node_id: int
+    directory_id: Optional[str] = None  # written by Kafka 3.7+ and by a dynamic-quorum format
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,22 @@ def inspect(log_dirs: Sequence[str], source: str) -> Storage:
     return Storage(tuple(formatted), tuple(unformatted), tuple(quorum_states))
 
 
-def check(storage: Storage, *, node_id: int, voter_ids: frozenset[int], cluster_id: Optional[str],
-          cluster_id_source: str) -> None:
-    """Raise StorageRefused if the storage belongs to another cluster, node or voter set."""
+def check(
+    storage: Storage,
+    *,
+    node_id: int,
+    voter_ids: frozenset[int],
+    cluster_id: Optional[str],
+    cluster_id_source: str,
+    dynamic: bool = False,
+) -> None:
+    """Raise StorageRefused if the storage belongs to another cluster, node or voter set.
+
+    ``dynamic``: the quorum is configured dynamic, which storage formatted for a static quorum
+    (quorum-state with currentVoters, or meta.properties older than directory ids) cannot join.
+    """
+    if dynamic:
+        _check_dynamic(storage)
     for meta in storage.formatted:
         if meta.node_id != node_id:
             raise StorageRefused(
@@ -98,6 +112,18 @@ def check(storage: Storage, *, node_id: int, voter_ids: frozenset[int], cluster_
             )
 
 
+def _check_dynamic(storage: Storage) -> None:
+    static = [state.path for state in storage.quorum_states if state.voter_ids]
+    static += [
+        os.path.join(meta.directory, META_FILE) for meta in storage.formatted if meta.directory_id is None
+    ]
+    if static:
+        raise StorageRefused(
+            f"QUORUM=dynamic but {static[0]} was written for a static quorum (controller.quorum.voters); "
+            "nothing was changed. A dynamic quorum is for new clusters: keep QUORUM=static for this one"
+        )
+
+
 def format_storage(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> None:
     """Run ``kafka-storage.sh format``, its output going to our standard error.
 
@@ -105,8 +131,14 @@ def format_storage(argv: Sequence[str], env: Optional[Mapping[str, str]] = None)
     gets FORMAT_STOP_GRACE seconds to exit before it is killed; then the stop goes on.
     """
     try:
-        process = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
-                                   stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        process = subprocess.Popen(
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=sys.stderr.fileno(),
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     except OSError as error:
         raise FormatFailed(f"cannot run {argv[0]}: {error.strerror}; check KAFKA_HOME") from None
     try:
@@ -146,7 +178,7 @@ def _read_meta(directory: str, path: str) -> Optional[Meta]:
             "It is never taken as formatted: restore it from a backup, or delete the directory's "
             "contents if the data is obsolete, and the next start formats it"
         )
-    return Meta(directory, values["cluster.id"], int(values["node.id"]))
+    return Meta(directory, values["cluster.id"], int(values["node.id"]), values.get("directory.id"))
 
 
 def _meta_problem(values: Mapping[str, str]) -> Optional[str]:
@@ -175,8 +207,9 @@ def _read_quorum_state(path: str) -> Optional[QuorumState]:
         state = json.loads(data)
         voters = frozenset(int(voter["voterId"]) for voter in state.get("currentVoters") or ())
     except RecursionError:
-        raise StorageRefused(f"cannot read {path} (its JSON is nested too deeply); "
-                             "nothing was changed") from None
+        raise StorageRefused(
+            f"cannot read {path} (its JSON is nested too deeply); nothing was changed"
+        ) from None
     except (OSError, ValueError, TypeError, KeyError, AttributeError, files.UnusableFile) as error:
         raise StorageRefused(f"cannot read {path} ({_reason(error)}); nothing was changed") from None
     return QuorumState(path, voters)

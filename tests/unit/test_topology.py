@@ -9,7 +9,8 @@ from typing import Optional
 import pytest
 
 from kraft_entrypoint import properties
-from kraft_entrypoint.plan import make_plan
+from kraft_entrypoint.plan import REFERENCE_VERSION, make_plan, resolve_files
+from kraft_entrypoint.versions import capabilities
 from kraft_entrypoint.settings import parse_settings
 
 FQDN = "{sts}-{i}.{svc}.{ns}.svc.{domain}"
@@ -195,7 +196,8 @@ CASES: list[tuple[str, dict[str, str], dict[str, str]]] = [
 
 def _derive(values: Mapping[str, Optional[str]], template: Path) -> dict[str, str]:
     settings = parse_settings(values, {})
-    return dict(make_plan(settings, properties.read(str(template))).properties)
+    caps = capabilities(REFERENCE_VERSION)
+    return dict(make_plan(settings, resolve_files(settings, caps), caps, properties.read(str(template))).properties)
 
 
 @pytest.mark.parametrize(("values", "expected"), [(v, e) for _, v, e in CASES], ids=[c[0] for c in CASES])
