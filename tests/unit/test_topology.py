@@ -10,8 +10,8 @@ import pytest
 
 from kraft_entrypoint import properties
 from kraft_entrypoint.plan import REFERENCE_VERSION, make_plan, resolve_files
-from kraft_entrypoint.versions import capabilities
 from kraft_entrypoint.settings import parse_settings
+from kraft_entrypoint.versions import capabilities
 
 FQDN = "{sts}-{i}.{svc}.{ns}.svc.{domain}"
 
@@ -197,7 +197,8 @@ CASES: list[tuple[str, dict[str, str], dict[str, str]]] = [
 def _derive(values: Mapping[str, Optional[str]], template: Path) -> dict[str, str]:
     settings = parse_settings(values, {})
     caps = capabilities(REFERENCE_VERSION)
-    return dict(make_plan(settings, resolve_files(settings, caps), caps, properties.read(str(template))).properties)
+    plan = make_plan(settings, resolve_files(settings, caps), caps, properties.read(str(template)))
+    return dict(plan.properties)
 
 
 @pytest.mark.parametrize(("values", "expected"), [(v, e) for _, v, e in CASES], ids=[c[0] for c in CASES])
