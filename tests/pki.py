@@ -195,7 +195,7 @@ class CertificateAuthority:
                 "-set_serial", str(secrets.randbits(63) + 1),
                 "-extfile", ext.name,
                 stdin=csr,
-            )  # fmt: skip
+            )
         finally:
             os.unlink(ext.name)
         _write(cert, pem, 0o644)
@@ -221,7 +221,7 @@ def new_ca(directory: Path, name: str = "kraft-test-ca", *, days: int = 30) -> C
         "-addext", "basicConstraints = critical, CA:TRUE",
         "-addext", "keyUsage = critical, keyCertSign, cRLSign",
         "-addext", "subjectKeyIdentifier = hash",
-    )  # fmt: skip
+    )
     _write(cert, pem, 0o644)
     return CertificateAuthority(directory, name, key, cert, _principal(cert))
 
@@ -383,7 +383,7 @@ def client_properties(
     tls = truststore is not None
     sasl = sasl_user is not None
     protocol = {(False, False): "PLAINTEXT", (True, False): "SSL", (False, True): "SASL_PLAINTEXT",
-                (True, True): "SASL_SSL"}[(tls, sasl)]  # fmt: skip
+                (True, True): "SASL_SSL"}[(tls, sasl)]
     props: dict[str, str] = {"security.protocol": protocol}
     if truststore is not None:
         props["ssl.truststore.type"] = "PEM"
