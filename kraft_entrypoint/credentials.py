@@ -58,6 +58,7 @@ def read(settings: Settings, keystore_path: str) -> Material:
 
 def write_keystore(path: str, data: bytes) -> None:
     try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         files.write_atomic(path, data, mode=0o600)
     except OSError as error:
         raise InvalidInput(
