@@ -15,7 +15,7 @@ PASSWORDS = {"kafka": "inter-Broker-pw-1", "admin": 'adm"in\\pw-2', "alice": "al
 def test_secure_start_writes_keystore_and_config_0600_and_logs_no_secret(
     fake: FakeKafka, base_environ: dict[str, str], tmp_path: Path
 ) -> None:
-    """Keystore = PKCS#8 key then chain, mode 0600; the config holds every user, mode 0600; no secret in stderr."""
+    """Keystore = PKCS#8 key then chain (0600); the config holds every user (0600); no secret in stderr."""
     node = pki.node_certificate(pki.new_ca(tmp_path / "ca"))
     env = fake.env(
         base_environ,

@@ -94,7 +94,7 @@ def test_tls_and_sasl_with_acls(
 def test_node_subject_is_read_as_kafka_names_it(
     cli: Cli, tmp_path: Path, template_path: Path, tls: pki.Issued
 ) -> None:
-    """The super user of a TLS-only cluster is the node certificate's RFC 2253 subject (as openssl prints it)."""
+    """A TLS-only cluster's super user is the node certificate's RFC 2253 subject, as openssl prints it."""
     secret = pki.write_tls_secret(tmp_path / "tls", tls)
     props = _props(_run(cli, tmp_path, template_path, TLS_DIR=str(secret), AUTHORIZATION="acl"))
     assert props["super.users"] == f"User:{tls.principal}"
@@ -104,7 +104,7 @@ def test_node_subject_is_read_as_kafka_names_it(
 def test_sasl_alone_warns_and_secures_the_controller(
     cli: Cli, tmp_path: Path, template_path: Path, secrets: dict[str, str]
 ) -> None:
-    """SASL without TLS: SASL_PLAINTEXT listeners, the controller PLAIN as the inter-broker user, a warning."""
+    """SASL without TLS: SASL_PLAINTEXT listeners, controller PLAIN as the inter-broker user; a warning."""
     outcome = _run(cli, tmp_path, template_path, SASL_USERS_DIR=secrets["SASL_USERS_DIR"])
     props = _props(outcome)
     assert props["listeners"] == "SASL_PLAINTEXT://:9092,CONTROLLER://:9093"
@@ -118,7 +118,7 @@ def test_sasl_alone_warns_and_secures_the_controller(
 def test_users_dir_skips_kubernetes_hidden_entries(
     cli: Cli, tmp_path: Path, template_path: Path, secrets: dict[str, str]
 ) -> None:
-    """..data and ..<timestamp> are not users; each visible file is one, its password read through the link."""
+    """..data and ..<timestamp> are not users; each visible file is one, read through its link."""
     outcome = _run(cli, tmp_path, template_path, SASL_USERS_DIR=secrets["SASL_USERS_DIR"])
     assert "SASL/PLAIN: 3 users" in outcome.log
 
