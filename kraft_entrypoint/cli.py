@@ -24,7 +24,7 @@ from kraft_entrypoint import (
 from kraft_entrypoint.errors import EntrypointError, Interrupted, InvalidInput
 from kraft_entrypoint.plan import REFERENCE_VERSION, Files, Plan, make_plan, resolve_files, shown_value
 from kraft_entrypoint.security import Credentials
-from kraft_entrypoint.settings import OPTIONS, Settings, name, parse_settings
+from kraft_entrypoint.settings import GROUPS, OPTIONS, Settings, name, parse_settings
 from kraft_entrypoint.versions import Capabilities, UnsupportedVersion, capabilities
 
 log = logging.getLogger("kraft_entrypoint")
@@ -238,7 +238,24 @@ def _print_new_cluster_id(context: click.Context, _param: click.Parameter, value
         context.exit(0)
 
 
+class _GroupedHelp(click.Command):
+    """--help lists the options under SPEC's headings, so the list stays readable as it grows."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        group_of = {option.variable.lower(): option.group for option in OPTIONS}
+        sections: dict[str, list[tuple[str, str]]] = {group: [] for group in (*GROUPS, "Other options")}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                sections[group_of.get(param.name or "", "Other options")].append(record)
+        for title, rows in sections.items():
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
 @click.command(
+    cls=_GroupedHelp,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100, "terminal_width": 100}
 )
 @_with_options
@@ -253,7 +270,7 @@ def _print_new_cluster_id(context: click.Context, _param: click.Parameter, value
 )
 @click.version_option(package_name="kraft-entrypoint")
 def command(dry_run: bool, **values: Optional[str]) -> None:
-    """Configure, format if new, and exec Kafka 3.3 (KRaft) as one pod of a StatefulSet.
+    """Configure, format if new, and exec Kafka 3.3+ (KRaft) as one pod of a StatefulSet.
 
     Every option can also be given by the variable shown; a flag wins over its variable.
     KAFKA_CFG_<NAME> variables set any broker property (KAFKA_CFG_LOG_RETENTION_HOURS=24).

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jproperties
+import pki
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,6 +32,20 @@ FLAGS = {
     "KAFKA_HOME": "--kafka-home",
     "KRAFT_TEMPLATE": "--template",
     "KRAFT_CONFIG": "--config",
+    "TLS_DIR": "--tls-dir",
+    "TLS_CLIENT_AUTH": "--tls-client-auth",
+    "SASL_USERS_DIR": "--sasl-users-dir",
+    "SASL_INTER_BROKER_USER": "--sasl-inter-broker-user",
+    "AUTHORIZATION": "--authorization",
+    "SUPER_USERS": "--super-users",
+    "EXTERNAL_HOST": "--external-host",
+    "EXTERNAL_PORT": "--external-port",
+    "EXTERNAL_ADVERTISED_PORT": "--external-advertised-port",
+    "EXTERNAL_PORT_BASE": "--external-port-base",
+    "QUORUM": "--quorum",
+    "CONTROLLER_STATEFULSET": "--controller-statefulset",
+    "CONTROLLER_SERVICE": "--controller-service",
+    "BROKER_ID_OFFSET": "--broker-id-offset",
 }
 
 
@@ -49,6 +64,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory, template_path: Path) -> Sa
     share = root / "share"
     share.mkdir()
     (share / "cluster_id").write_text(VALID_ID + "\n")
+    pki.write_tls_secret(root / "tls", pki.node_certificate(pki.new_ca(root / "ca")))
+    pki.write_users_secret(root / "users", {"kafka": "pw-1", "admin": "pw-2"})
     return Sandbox(root, template, share)
 
 
@@ -107,8 +124,22 @@ PLAUSIBLE: dict[str, st.SearchStrategy[str]] = {
     ),
     "BROKER_PORT": st.integers(-1, 70000).map(str),
     "CONTROLLER_PORT": st.integers(-1, 70000).map(str),
+    "TLS_CLIENT_AUTH": st.sampled_from(["required", "requested", "none", "REQUIRED", "yes"]),
+    "SASL_INTER_BROKER_USER": st.sampled_from(["kafka", "admin", "nobody", "a b", "..data"]),
+    "AUTHORIZATION": st.sampled_from(["acl", "off", "ACL", "on"]),
+    "SUPER_USERS": st.sampled_from(["admin", "admin,ops", "a b", ",", "CN=x,O=y"]),
+    "EXTERNAL_HOST": st.sampled_from(
+        ["kafka-{ordinal}.example.com", "192.0.2.1", "2001:db8::1", "$(HOST_IP)", "{ordinal}", "a_b", "{x}"]
+    ),
+    "EXTERNAL_PORT": st.one_of(st.integers(-1, 70000).map(str), st.just("9{ordinal}")),
+    "EXTERNAL_ADVERTISED_PORT": st.integers(-1, 70000).map(str),
+    "EXTERNAL_PORT_BASE": st.one_of(st.integers(-1, 70000).map(str), st.just("3109{ordinal}")),
+    "QUORUM": st.sampled_from(["static", "dynamic", "Dynamic", "raft"]),
+    "CONTROLLER_STATEFULSET": st.sampled_from(["kafka", "kafka-controller", "Ctl", "my-kafka"]),
+    "CONTROLLER_SERVICE": st.sampled_from(["kafka-svc", "ctl-svc", "1svc"]),
+    "BROKER_ID_OFFSET": st.one_of(st.integers(-1, 3000).map(str), st.just("1e3")),
 }
-PATHS = ("SHARE_DIR", "DATA_DIR", "KAFKA_HOME", "KRAFT_TEMPLATE", "KRAFT_CONFIG")
+PATHS = ("SHARE_DIR", "DATA_DIR", "KAFKA_HOME", "KRAFT_TEMPLATE", "KRAFT_CONFIG", "TLS_DIR", "SASL_USERS_DIR")
 OVERRIDE_NAME = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcz0189_.-é", max_size=20).map(
     lambda suffix: "KAFKA_CFG_" + suffix
 )
@@ -158,7 +189,8 @@ def inputs(draw: st.DrawFn, sandbox: Sandbox) -> tuple[list[str], dict[str, str]
             value = draw(PLAUSIBLE[variable])
         elif variable in PATHS and draw(st.booleans()):
             value = str(
-                sandbox.root / draw(st.sampled_from(["share", "server.properties", "x", "", "out/../share"]))
+                sandbox.root
+                / draw(st.sampled_from(["share", "server.properties", "x", "", "out/../share", "tls", "users"]))
             )
         else:
             value = draw(arbitrary())
