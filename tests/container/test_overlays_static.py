@@ -298,6 +298,21 @@ def test_base_is_kafka_yaml_unchanged(kustomize: str) -> None:
     assert as_set(yaml.safe_load_all(proc.stdout)) == as_set(yaml.safe_load_all(link.read_text()))
 
 
+def test_example_cluster_id_is_marked_for_replacement() -> None:
+    """The shipped cluster id says it must be replaced, and how a new one is made (the image's
+    entrypoint, --new-cluster-id), in the manifest and in k8s/README.md."""
+    manifest = (K8S / "base" / "kafka.yaml").read_text()
+    (line,) = [x for x in manifest.splitlines() if "CLUSTER_ID: 59AQxW_URq66JWEb-dMvUA" in x]
+    assert "REPLACE" in line
+    comment = manifest[: manifest.index(line)].rsplit("stringData:", 1)[1]
+    assert "MUST be replaced" in comment
+    assert "--new-cluster-id" in comment
+    readme = (K8S / "README.md").read_text()
+    assert "MUST NOT be used" in readme
+    assert "--new-cluster-id" in readme
+    assert "python3 -c" not in readme + manifest, "the id comes from the entrypoint, not a one-liner"
+
+
 @pytest.mark.parametrize("version", ["1.27", None], ids=["k8s-1.27", "k8s-latest"])
 def test_builtin_objects_pass_kubernetes_validate_strict(
     rendered: dict[str, Rendered], version: Optional[str], tmp_path: Path
