@@ -84,7 +84,10 @@ def derive_topology(settings: Settings) -> Topology:
     listeners = [f"{broker_listener}://:{settings.broker_port}"] if has_broker else []
     if is_controller:
         listeners.append(f"{CONTROLLER_LISTENER}://:{settings.controller_port}")
-    advertised = [f"{broker_listener}://{pod_fqdn(settings, settings.ordinal)}:{settings.broker_port}"]
+    own = pod_fqdn(settings, settings.ordinal)
+    advertised = [f"{broker_listener}://{own}:{settings.broker_port}"] if has_broker else []
+    if is_controller and settings.quorum == "dynamic":  # voters learn each other's endpoint from it
+        advertised.append(f"{CONTROLLER_LISTENER}://{own}:{settings.controller_port}")
     external = settings.external if has_broker else None
     if external is not None:
         host, port = external.advertised(settings.ordinal)
@@ -107,9 +110,12 @@ def derive_topology(settings: Settings) -> Topology:
     properties["listeners"] = ",".join(listeners)
     if has_broker:
         properties["inter.broker.listener.name"] = broker_listener
+    else:  # Kafka refuses an inter-broker listener on a controller-only node
+        removed += ("inter.broker.listener.name",)
+    if advertised:
         properties["advertised.listeners"] = ",".join(advertised)
-    else:  # Kafka refuses both on a controller-only node
-        removed += ("inter.broker.listener.name", "advertised.listeners")
+    else:  # a static controller-only node must not advertise (Kafka 3.3 refuses it)
+        removed += ("advertised.listeners",)
     properties["controller.listener.names"] = CONTROLLER_LISTENER
     plaintext = chosen == Protocols("PLAINTEXT", "PLAINTEXT") and external is None
     properties["listener.security.protocol.map"] = (
