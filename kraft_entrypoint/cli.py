@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import posixpath
 import signal
 import sys
 from typing import Any, Callable, NoReturn, Optional
@@ -37,7 +38,7 @@ def run(settings: Settings, *, dry_run: bool) -> None:
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)
     material = credentials.read(settings, files_.keystore)
-    plan = make_plan(settings, files_, caps, _read_template(files_.template), material.credentials)
+    plan = make_plan(settings, files_, caps, _read_template(files_.template, caps), material.credentials)
     _log_plan(plan, material.credentials)
     if not dry_run:
         launch.check_start_script(plan.start_script)
@@ -136,7 +137,7 @@ def _check_template_is_not_config(files_: Files) -> None:
         )
 
 
-def _read_template(path: str) -> list[tuple[str, str]]:
+def _read_template(path: str, caps: Capabilities) -> list[tuple[str, str]]:
     try:
         data = files.read_regular(path, MAX_TEMPLATE_BYTES)
         if data is None:
@@ -146,8 +147,7 @@ def _read_template(path: str) -> list[tuple[str, str]]:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         raise InvalidInput(
             f"cannot read the template {path} named by {name('KRAFT_TEMPLATE')}: "
-            f"{reason}; point it at a server.properties, e.g. "
-            "/opt/kafka/config/kraft/server.properties"
+            f"{reason}; point it at a server.properties, e.g. {posixpath.join('/opt/kafka', caps.template_path)}"
         ) from None
 
 
