@@ -147,7 +147,8 @@ def _read_template(path: str, caps: Capabilities) -> list[tuple[str, str]]:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         raise InvalidInput(
             f"cannot read the template {path} named by {name('KRAFT_TEMPLATE')}: "
-            f"{reason}; point it at a server.properties, e.g. {posixpath.join('/opt/kafka', caps.template_path)}"
+            f"{reason}; point it at a server.properties, e.g. "
+            + posixpath.join("/opt/kafka", caps.template_path)
         ) from None
 
 

@@ -39,7 +39,7 @@ def _dedicated(fake: FakeKafka, base: dict[str, str], hostname: str, **changes: 
 def test_initial_controllers_format_with_the_same_derived_directory_ids(
     fake: FakeKafka, base_environ: dict[str, str]
 ) -> None:
-    """Every initial controller formats with the same --initial-controllers, its directory ids derived alike."""
+    """Every initial controller formats with one --initial-controllers, directory ids derived alike."""
     _version(fake, "3.9.1")
     for ordinal in range(3):
         env = _dedicated(
@@ -139,7 +139,7 @@ def test_quorum_state_version_1_is_read(fake: FakeKafka, base_environ: dict[str,
 
 
 def test_pre_37_meta_properties_are_accepted_on_4x(fake: FakeKafka, base_environ: dict[str, str]) -> None:
-    """A node formatted by 3.3 (no directory.id) starts on a 4.x image without a format (Kafka adds the id)."""
+    """A node formatted by 3.3 (no directory.id) starts on a 4.x image without a format."""
     _version(fake, "4.4.0")
     meta_properties(fake.share / "0", VALID_ID, 0)
     result = run([], fake.env(base_environ))

@@ -190,7 +190,9 @@ def inputs(draw: st.DrawFn, sandbox: Sandbox) -> tuple[list[str], dict[str, str]
         elif variable in PATHS and draw(st.booleans()):
             value = str(
                 sandbox.root
-                / draw(st.sampled_from(["share", "server.properties", "x", "", "out/../share", "tls", "users"]))
+                / draw(
+                    st.sampled_from(["share", "server.properties", "x", "", "out/../share", "tls", "users"])
+                )
             )
         else:
             value = draw(arbitrary())

@@ -39,7 +39,7 @@ def _props(outcome: Outcome) -> dict[str, str]:
 
 
 def test_dedicated_controller_pod(cli: Cli, tmp_path: Path, template_path: Path) -> None:
-    """A pod of the controller StatefulSet: controller only, node.id = ordinal, only the controller listener."""
+    """A controller StatefulSet pod: controller only, node.id = ordinal, only the controller listener."""
     props = _props(_run(cli, tmp_path, template_path, HOSTNAME="kafka-controller-1", **DEDICATED))
     assert props["process.roles"] == "controller"
     assert props["node.id"] == "1"
@@ -51,7 +51,7 @@ def test_dedicated_controller_pod(cli: Cli, tmp_path: Path, template_path: Path)
 
 
 def test_dedicated_broker_pod(cli: Cli, tmp_path: Path, template_path: Path) -> None:
-    """A pod of another StatefulSet: broker only, node.id = BROKER_ID_OFFSET + ordinal, voters from the controllers."""
+    """Another StatefulSet's pod: broker only, node.id = BROKER_ID_OFFSET + ordinal, the controllers' voters."""
     props = _props(_run(cli, tmp_path, template_path, HOSTNAME="kafka-4", **DEDICATED))
     assert props["process.roles"] == "broker"
     assert props["node.id"] == "104"
