@@ -51,7 +51,7 @@ def test_dedicated_controller_pod(cli: Cli, tmp_path: Path, template_path: Path)
 
 
 def test_dedicated_broker_pod(cli: Cli, tmp_path: Path, template_path: Path) -> None:
-    """Another StatefulSet's pod: broker only, node.id = BROKER_ID_OFFSET + ordinal, the controllers' voters."""
+    """Another StatefulSet's pod: broker only, node.id = BROKER_ID_OFFSET + ordinal, controllers as voters."""
     props = _props(_run(cli, tmp_path, template_path, HOSTNAME="kafka-4", **DEDICATED))
     assert props["process.roles"] == "broker"
     assert props["node.id"] == "104"
