@@ -19,7 +19,7 @@ import sys
 import tarfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -183,12 +183,16 @@ def build_image(
     tag: str,
     *,
     kafka_url: str,
-    kafka_sha512: str,
+    kafka_sha512: str | None,
+    build_args: Mapping[str, str] | None = None,
     target: str | None = None,
     timeout: float = 1800,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """``podman build`` of ``docker/Dockerfile`` (unchanged) from the repository root."""
+    """``podman build`` of ``docker/Dockerfile`` (unchanged) from the repository root.
+
+    ``kafka_sha512=None`` passes no KAFKA_SHA512, so the Dockerfile's pinned default applies.
+    """
     argv = [
         "podman",
         "build",
@@ -198,11 +202,13 @@ def build_image(
         str(DOCKERFILE),
         "--build-arg",
         f"KAFKA_URL={kafka_url}",
-        "--build-arg",
-        f"KAFKA_SHA512={kafka_sha512}",
         "--tag",
         tag,
     ]
+    if kafka_sha512 is not None:
+        argv += ["--build-arg", f"KAFKA_SHA512={kafka_sha512}"]
+    for key, value in (build_args or {}).items():
+        argv += ["--build-arg", f"{key}={value}"]
     ca_bundle = host_ca_bundle()
     if ca_bundle:
         argv += ["--volume", f"{ca_bundle}:/etc/ssl/certs/ca-certificates.crt:ro"]
