@@ -9,7 +9,7 @@ from typing import Any, Callable, Optional
 
 import click
 
-from kraft_entrypoint import cluster_id_store, files, launch, properties, storage
+from kraft_entrypoint import cds, cluster_id_store, files, launch, properties, storage
 from kraft_entrypoint.errors import EntrypointError, InvalidInput
 from kraft_entrypoint.plan import Plan, make_plan, shown_value
 from kraft_entrypoint.settings import OPTIONS, Settings, name, parse_settings
@@ -39,6 +39,9 @@ def run(settings: Settings, *, dry_run: bool) -> None:
     else:
         log.info("format: skipped, %s already formatted for this cluster and node", ", ".join(plan.log_dirs))
     log.info("exec: %s", " ".join(plan.server_argv))
+    format_env = (cds.environment_for(settings.cds, settings.kafka_home, "storage", os.environ)
+                  if found.unformatted else None)
+    server_env = cds.environment_for(settings.cds, settings.kafka_home, "server", os.environ)
     if dry_run:
         sys.stdout.buffer.write(rendered)
         return
@@ -46,8 +49,8 @@ def run(settings: Settings, *, dry_run: bool) -> None:
     _write_config(settings.config, rendered)
     if found.unformatted:
         assert obtained.value is not None  # only a dry run may go on without an id
-        storage.format_storage(plan.format_argv(obtained.value))
-    launch.exec_server(plan.server_argv)
+        storage.format_storage(plan.format_argv(obtained.value), env=format_env)
+    launch.exec_server(plan.server_argv, env=server_env)
 
 
 def _read_template(path: str) -> list[tuple[str, str]]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Mapping, Sequence
+from typing import NoReturn, Optional
 
 from kraft_entrypoint.errors import StartScriptNotExecutable, StartScriptNotFound
 
@@ -18,11 +18,15 @@ def check_start_script(path: str) -> None:
         raise StartScriptNotExecutable(f"{path} is not executable; chmod +x it or check KAFKA_HOME")
 
 
-def exec_server(argv: Sequence[str]) -> NoReturn:
+def exec_server(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> NoReturn:
+    """Become ``argv`` (env None: with our environment)."""
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execv(argv[0], list(argv))
+        if env is None:
+            os.execv(argv[0], list(argv))
+        else:
+            os.execve(argv[0], list(argv), dict(env))
     except FileNotFoundError:
         raise StartScriptNotFound(f"{argv[0]} not found; check KAFKA_HOME") from None
     except OSError as error:

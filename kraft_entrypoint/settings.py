@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from kraft_entrypoint import cluster_id
+from kraft_entrypoint.cds import parse_mode as _cds_mode
 from kraft_entrypoint.errors import InvalidInput
 
 OVERRIDE_PREFIX = "KAFKA_CFG_"
@@ -61,6 +62,8 @@ OPTIONS = (
            derived_default="KAFKA_HOME/config/kraft/server.properties"),
     Option("KRAFT_CONFIG", "--config", "Where the generated server.properties is written.",
            derived_default="KAFKA_HOME/config/kraft/server.generated.properties"),
+    Option("KRAFT_CDS", "--cds", "auto: Kafka's JVMs use the image's class-data sharing archives "
+           "(KAFKA_HOME/cds) when they match this JDK; off: never.", "auto"),
 )
 FLAGS = {option.variable: option.flag for option in OPTIONS}
 DEFAULTS = {option.variable: option.default for option in OPTIONS}
@@ -94,6 +97,7 @@ class Settings:
     template: str
     config: str
     overrides: tuple[Override, ...]
+    cds: str = "auto"
 
     @property
     def voter_count(self) -> int:
@@ -187,6 +191,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         template=template,
         config=config,
         overrides=parse_overrides(environment),
+        cds=_cds_mode(raw["KRAFT_CDS"]),
     )
 
 

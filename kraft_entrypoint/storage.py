@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
@@ -83,11 +83,11 @@ def check(storage: Storage, *, node_id: int, voter_ids: frozenset[int], cluster_
             )
 
 
-def format_storage(argv: Sequence[str]) -> None:
-    """Run ``kafka-storage.sh format``, its output going to our standard error."""
+def format_storage(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> None:
+    """Run ``kafka-storage.sh format``, its output going to our standard error (env None: ours)."""
     try:
         result = subprocess.run(list(argv), stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno(),
-                                stderr=subprocess.STDOUT, check=False)
+                                stderr=subprocess.STDOUT, check=False, env=env)
     except OSError as error:
         raise FormatFailed(f"cannot run {argv[0]}: {error.strerror}; check KAFKA_HOME") from None
     if result.returncode != 0:
