@@ -37,6 +37,11 @@ TARBALL_NAME = f"{KAFKA_DIR_NAME}.tgz"
 BASE_IMAGE = "docker.io/library/openjdk:11"
 #: The tag the container tests build. Kept after the run: podman's storage is the build cache.
 IMAGE_TAG = "localhost/kraft-entrypoint/kafka-kraft:test"
+#: The Java 17 base (``scripts/base-image 17``) and the image built on it.
+BASE_IMAGE_17 = "docker.io/library/eclipse-temurin:17-jre"
+IMAGE_TAG_17 = "localhost/kraft-entrypoint/kafka-kraft:test-jdk17"
+#: The default image built with ``CDS_ARCHIVES=off``.
+IMAGE_TAG_NO_CDS = "localhost/kraft-entrypoint/kafka-kraft:test-no-cds"
 
 #: Options every ``podman run`` needs here: this machine does not allow raising rlimits
 #: above the defaults runc would otherwise set, and runc is the runtime Debian ships.
