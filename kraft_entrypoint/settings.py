@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from kraft_entrypoint import cluster_id
+from kraft_entrypoint.cds import parse_mode as _cds_mode
 from kraft_entrypoint.errors import InvalidInput
 
 OVERRIDE_PREFIX = "KAFKA_CFG_"
@@ -121,6 +122,14 @@ OPTIONS = (
         FILES,
         "Where the generated server.properties is written.",
         derived_default="server.generated.properties beside the template",
+    ),
+    Option(
+        "KRAFT_CDS",
+        "--cds",
+        FILES,
+        "auto: Kafka's JVMs use the image's class-data sharing archives (KAFKA_HOME/cds) when they match "
+        "this JDK; off: never.",
+        "auto",
     ),
     Option("BROKER_PORT", "--broker-port", SECURITY, "Broker listener port.", "9092"),
     Option("CONTROLLER_PORT", "--controller-port", SECURITY, "CONTROLLER listener port.", "9093"),
@@ -274,6 +283,7 @@ class Settings:
     controller_statefulset: Optional[str] = None
     controller_service: Optional[str] = None
     broker_id_offset: int = 100
+    cds: str = "auto"
 
     @property
     def voter_count(self) -> int:
@@ -423,6 +433,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         sasl_inter_broker_user=security.sasl_inter_broker_user,
         authorization=security.authorization,
         super_users=security.super_users,
+        cds=_cds_mode(raw["KRAFT_CDS"]),
     )
 
 

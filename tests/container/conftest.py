@@ -54,3 +54,32 @@ def image(base_image: str, tarball_url: str, kafka_tarball: tuple[str, str]) -> 
     h.build_image(h.IMAGE_TAG, kafka_url=tarball_url, kafka_sha512=kafka_tarball[1])
     h.log(f"image {h.IMAGE_TAG} built ({time.monotonic() - started:.1f}s)")
     return h.IMAGE_TAG
+
+
+@pytest.fixture(scope="session")
+def base_image_17() -> str:
+    """The eclipse-temurin:17-jre stand-in (Debian 12 + openjdk-17-jre-headless), cached."""
+    started = time.monotonic()
+    h.run([str(h.REPO / "scripts" / "base-image"), "17"], timeout=1800)
+    h.log(f"base image {h.BASE_IMAGE_17} ready ({time.monotonic() - started:.1f}s)")
+    return h.BASE_IMAGE_17
+
+
+@pytest.fixture(scope="session")
+def image_17(base_image_17: str, tarball_url: str, kafka_tarball: tuple[str, str]) -> str:
+    """The same Dockerfile on the Java 17 base: dynamic CDS archives."""
+    started = time.monotonic()
+    h.build_image(h.IMAGE_TAG_17, kafka_url=tarball_url, kafka_sha512=kafka_tarball[1],
+                  build_args={"BASE_IMAGE": base_image_17})
+    h.log(f"image {h.IMAGE_TAG_17} built ({time.monotonic() - started:.1f}s)")
+    return h.IMAGE_TAG_17
+
+
+@pytest.fixture(scope="session")
+def image_without_cds(image: str, tarball_url: str, kafka_tarball: tuple[str, str]) -> str:
+    """The default image built with CDS_ARCHIVES=off (every earlier layer comes from the cache)."""
+    started = time.monotonic()
+    h.build_image(h.IMAGE_TAG_NO_CDS, kafka_url=tarball_url, kafka_sha512=kafka_tarball[1],
+                  build_args={"CDS_ARCHIVES": "off"})
+    h.log(f"image {h.IMAGE_TAG_NO_CDS} built ({time.monotonic() - started:.1f}s)")
+    return h.IMAGE_TAG_NO_CDS

@@ -19,7 +19,7 @@ import sys
 import tarfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,6 +37,11 @@ TARBALL_NAME = f"{KAFKA_DIR_NAME}.tgz"
 BASE_IMAGE = "docker.io/library/openjdk:11"
 #: The tag the container tests build. Kept after the run: podman's storage is the build cache.
 IMAGE_TAG = "localhost/kraft-entrypoint/kafka-kraft:test"
+#: The Java 17 base (``scripts/base-image 17``) and the image built on it.
+BASE_IMAGE_17 = "docker.io/library/eclipse-temurin:17-jre"
+IMAGE_TAG_17 = "localhost/kraft-entrypoint/kafka-kraft:test-jdk17"
+#: The default image built with ``CDS_ARCHIVES=off``.
+IMAGE_TAG_NO_CDS = "localhost/kraft-entrypoint/kafka-kraft:test-no-cds"
 
 #: Options every ``podman run`` needs here: this machine does not allow raising rlimits
 #: above the defaults runc would otherwise set, and runc is the runtime Debian ships.
@@ -183,12 +188,16 @@ def build_image(
     tag: str,
     *,
     kafka_url: str,
-    kafka_sha512: str,
+    kafka_sha512: str | None,
+    build_args: Mapping[str, str] | None = None,
     target: str | None = None,
     timeout: float = 1800,
     check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """``podman build`` of ``docker/Dockerfile`` (unchanged) from the repository root."""
+    """``podman build`` of ``docker/Dockerfile`` (unchanged) from the repository root.
+
+    ``kafka_sha512=None`` passes no KAFKA_SHA512, so the Dockerfile's pinned default applies.
+    """
     argv = [
         "podman",
         "build",
@@ -198,11 +207,13 @@ def build_image(
         str(DOCKERFILE),
         "--build-arg",
         f"KAFKA_URL={kafka_url}",
-        "--build-arg",
-        f"KAFKA_SHA512={kafka_sha512}",
         "--tag",
         tag,
     ]
+    if kafka_sha512 is not None:
+        argv += ["--build-arg", f"KAFKA_SHA512={kafka_sha512}"]
+    for key, value in (build_args or {}).items():
+        argv += ["--build-arg", f"{key}={value}"]
     ca_bundle = host_ca_bundle()
     if ca_bundle:
         argv += ["--volume", f"{ca_bundle}:/etc/ssl/certs/ca-certificates.crt:ro"]

@@ -311,6 +311,11 @@ def test_pods_get_the_manifests_identity_and_kafka_is_pid_1_as_non_root(cluster:
         logs = cluster.logs(ordinal)
         assert "cluster id 59AQxW_URq66JWEb-dMvUA from CLUSTER_ID" in logs
         assert "format: running kafka-storage.sh" in logs
+        # Under the manifest's read-only root and its own heap size, Kafka's JVM has the image's
+        # CDS archive mapped (test_container_cds proves class by class that it is used).
+        assert "cds: kafka-server-start.sh uses /opt/kafka/cds/server.jsa" in logs
+        assert "-XX:SharedArchiveFile=/opt/kafka/cds/server.jsa" in cmdline
+        assert "/opt/kafka/cds/server.jsa" in cluster.exec(name, "cat", "/proc/1/maps")
 
 
 def test_three_voters_elect_a_leader(cluster: Cluster) -> None:

@@ -81,7 +81,7 @@ def test_dry_run_in_the_image_prints_the_pod_config(image: str) -> None:
     "checksum",
     [
         pytest.param("0" * 128, id="wrong-digest"),
-        pytest.param("", id="missing"),
+        pytest.param("", id="empty"),
         pytest.param("not-a-checksum", id="malformed"),
     ],
 )
@@ -98,6 +98,28 @@ def test_a_wrong_checksum_fails_the_build(
             assert "kafka.tgz: FAILED" in output
         else:
             assert "KAFKA_SHA512 must be the SHA-512" in output
+    finally:
+        h.run(["podman", "rmi", "--force", tag], timeout=60, check=False)
+
+
+def test_without_a_checksum_argument_the_pinned_one_is_checked(
+    base_image: str, tarball_url: str, kafka_tarball: tuple[str, str], run_id: str
+) -> None:
+    """No KAFKA_SHA512 build argument: the pinned SHA-512 of the official tarball is enforced.
+
+    Our tarball is packed from Maven Central's jars, so it is not the official one: the build
+    must stop at the checksum, naming the pinned value, before anything is unpacked.
+    """
+    from test_container_static import KAFKA_3_3_2_SHA512
+
+    assert kafka_tarball[1].upper() != KAFKA_3_3_2_SHA512
+    tag = f"localhost/{run_id}-pinnedsum:never"
+    proc = h.build_image(tag, kafka_url=tarball_url, kafka_sha512=None, target="kafka", check=False)
+    try:
+        output = proc.stdout + proc.stderr
+        assert proc.returncode != 0, output[-3000:]
+        assert "kafka.tgz: FAILED" in output
+        assert f"does not have the SHA-512 in KAFKA_SHA512 ({KAFKA_3_3_2_SHA512})" in output
     finally:
         h.run(["podman", "rmi", "--force", tag], timeout=60, check=False)
 

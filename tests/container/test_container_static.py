@@ -21,6 +21,12 @@ import pytest
 MANIFESTS = sorted(p for p in (h.REPO / "k8s").glob("*.yaml") if not p.name.startswith("."))
 YAMLLINT_CONFIG = h.REPO / "k8s" / ".yamllint.yaml"
 SECRET_CLUSTER_ID = "59AQxW_URq66JWEb-dMvUA"  # noqa: S105 - the manifest's example id
+#: kafka_2.13-3.3.2.tgz as published by Apache, read in Strimzi's kafka-versions.yaml (3.3.2) and in
+#: Debezium's container-images kafka/2.2/Dockerfile (its Kafka 3.3.2 upgrade): the same value.
+KAFKA_3_3_2_SHA512 = (
+    "F56657105A67F6195C1D4795B5FB4A00FC5E2F5CCE061D7F7A504063778187B3"
+    "25C6FBE51D7C59F57CD7EF323A37D4C2C780C27A5609A2008852CBFA944287B3"
+)
 
 #: Variables Kafka's own start scripts read (bin/kafka-run-class.sh, kafka-server-start.sh).
 KAFKA_SCRIPT_VARIABLES = {
@@ -138,8 +144,12 @@ def test_dockerfile_base_download_and_checksum_are_build_arguments() -> None:
     )
     assert args["KAFKA_VERSION"] == "3.3.2"
     assert args["SCALA_VERSION"] == "2.13"
-    assert args["KAFKA_SHA512"] == "", "no invented default: the user passes the checksum"
+    assert args["KAFKA_SHA512"] == KAFKA_3_3_2_SHA512
     text = h.DOCKERFILE.read_text()
+    # where the pinned value was read, next to it
+    for source in ("strimzi/strimzi-kafka-operator", "kafka-versions.yaml",
+                   "debezium/container-images", "kafka/2.2/Dockerfile"):
+        assert source in text, source
     # verified before unpacking
     assert text.index("sha512sum --check") < text.index("tar -xzf kafka.tgz")
 
