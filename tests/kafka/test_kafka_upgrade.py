@@ -115,9 +115,10 @@ def roll(
             refused = lab.upgrade_metadata(target.home, level, check=False)
             assert refused.returncode != 0, refused.stdout + refused.stderr
             assert lab.features(target.home)["metadata.version"].finalized == before
+            said = " | ".join((refused.stdout + refused.stderr).strip().splitlines()[-2:])
             report.finding(
-                f"upgrade to {target.version}: --metadata {level} with kafka-2 on the old binary refused: "
-                + (refused.stdout + refused.stderr).strip().splitlines()[-1][:200]
+                f"upgrade to {target.version}: --metadata {level} with kafka-2 on the old binary "
+                f"refused (exit {refused.returncode}): {said[:300]}"
             )
 
 
@@ -145,10 +146,11 @@ def journey(lab: kraftlab.Lab, dist: Callable[[str], Dist], report: Report, made
     producer = lab.start_producer("journey", f"journey-{made_by}", interval_ms=20)
     try:
         kraftlab.wait_until("first acks", lambda: producer.acked_count() >= 20, timeout=60)
+        running = first  # the installation every pod runs (its tool reads its own levels)
         for version in HOPS:
             target = dist(version)
             if kraftlab.versions.version_key(version)[0] >= 4:
-                current = lab.features(first.home)["metadata.version"].finalized
+                current = lab.features(running.home)["metadata.version"].finalized
                 assert metadata_key(current) >= metadata_key(MIN_METADATA_FOR_4), current
             roll(lab, target, producer, cluster_id, report)
             # Every node runs the new binary: now metadata.version may be raised.
@@ -163,6 +165,7 @@ def journey(lab: kraftlab.Lab, dist: Callable[[str], Dist], report: Report, made
                 f"{feature_level}`: metadata.version {level} -> {metadata.finalized}"
             )
             level = metadata.finalized
+            running = target
             assert features["kraft.version"].finalized == "0"
             acked = producer.acked_count()
 
