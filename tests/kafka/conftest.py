@@ -1,6 +1,7 @@
-"""Fixtures of the real-Kafka scenarios (marker ``kafka``): the Kafka 3.3.2 distribution from
-scripts/kafka-dist, the probe client, and labs (network-namespace pods) that are always torn
-down, also when a test fails. Needs root; see scripts/kraftlab."""
+"""Fixtures of the real-Kafka scenarios (marker ``kafka``): the installations of the version matrix
+from scripts/kafka-dist (each fetched once per session, cached on disk), the probe client compiled
+against each, and labs (network-namespace pods) that are always torn down, also when a test
+fails. Needs root; see scripts/kraftlab."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Callable, Optional
 
 import pytest
-from kafka_support import REPORT, LabFactory, Report, kraftlab
+from kafka_support import DEFAULT_VERSION, REPORT, Dist, LabFactory, Report, close_labs, kraftlab
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -24,7 +26,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not (REPORT.timings or REPORT.findings):
         return
-    terminalreporter.section("real Kafka 3.3.2: timings and findings")
+    terminalreporter.section("real Kafka: timings and findings")
     for label, seconds in REPORT.timings:
         terminalreporter.write_line(f"{seconds:7.1f}s  {label}")
     for text in REPORT.findings:
@@ -37,37 +39,52 @@ def report() -> Report:
 
 
 @pytest.fixture(scope="session")
-def kafka_home(report: Report) -> Path:
+def dist(report: Report) -> Callable[[str], Dist]:
+    """``dist(version)``: that version's installation (scripts/kafka-dist) and probe client."""
     if os.geteuid() != 0:
         pytest.skip("the real-Kafka scenarios need root (network namespaces for the pods)")
     stale = kraftlab.reap_stale()
     if stale:
         kraftlab.log(f"removed leftovers of dead runs: {', '.join(stale)}")
-    start = time.monotonic()
-    home = kraftlab.fetch_dist()
-    report.time("scripts/kafka-dist (cached after the first run)", time.monotonic() - start)
-    return home
+    cache: dict[str, Dist] = {}
+
+    def get(version: str) -> Dist:
+        if version not in cache:
+            start = time.monotonic()
+            home = kraftlab.fetch_dist(version)
+            probe = kraftlab.compile_probe(home)
+            label = f"scripts/kafka-dist {version} + probe (cached after the first run)"
+            report.time(label, time.monotonic() - start)
+            cache[version] = Dist(version, home, probe)
+        return cache[version]
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def probe_dir(kafka_home: Path) -> Path:
-    return kraftlab.compile_probe(kafka_home)
+def kafka_home(dist: Callable[[str], Dist]) -> Path:
+    return dist(DEFAULT_VERSION).home
+
+
+@pytest.fixture(scope="session")
+def probe_dir(dist: Callable[[str], Dist]) -> Path:
+    return dist(DEFAULT_VERSION).probe_dir
 
 
 @pytest.fixture(scope="module")
-def new_lab(kafka_home: Path, probe_dir: Path) -> Iterator[LabFactory]:
-    """Opens labs whose pods run the entrypoint with this test run's interpreter; each one is
-    closed (processes, namespaces, bridge, /etc/netns entries, files) at the module's end,
-    also when a test or the lab's own setup failed."""
+def new_lab(dist: Callable[[str], Dist]) -> Iterator[LabFactory]:
+    """Opens labs (on the default version unless one is given); each one is closed at the
+    module's end, also when a test or the lab's own setup failed."""
     labs: list[kraftlab.Lab] = []
 
-    def factory() -> kraftlab.Lab:
-        lab = kraftlab.Lab(kafka_home, probe_dir, python=sys.executable)
+    def factory(version: Optional[str] = None) -> kraftlab.Lab:
+        lab = kraftlab.Lab(
+            dist(version or DEFAULT_VERSION).home,
+            dist(version or DEFAULT_VERSION).probe_dir,
+            python=sys.executable,
+        )
         labs.append(lab)
         return lab.open()
 
     yield factory
-    problems: list[str] = []
-    for lab in labs:
-        problems += lab.close()
-    assert not problems, problems
+    close_labs(labs)

@@ -8,6 +8,7 @@ import os
 import re
 import secrets
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -27,8 +28,29 @@ STORAGE_TOOL_FORMATTED = "Formatting "
 
 VOTERS = {0, 1, 2}
 
-#: The ``new_lab`` fixture: opens a lab that is closed at the end of the module.
-LabFactory = Callable[[], "kraftlab.Lab"]
+#: The ``new_lab`` fixture: opens a lab (on the default Kafka version, or the one given) that is
+#: closed at the end of the module.
+LabFactory = Callable[..., "kraftlab.Lab"]
+
+
+@dataclass(frozen=True)
+class Dist:
+    """One installation of the matrix: its KAFKA_HOME and the probe client compiled against it."""
+
+    version: str
+    home: Path
+    probe_dir: Path
+
+
+#: The versions the real-Kafka scenarios run on: every version scripts/kafka-dist supports
+#: (kafka-dist.d/versions.txt), the default (3.3.2) first.
+MATRIX = kraftlab.supported()
+DEFAULT_VERSION = kraftlab.DEFAULT_VERSION
+
+
+def version_id(version: str) -> str:
+    """The test id of a version (``-k kafka-4.4.0`` selects its tests)."""
+    return f"kafka-{version}"
 
 
 @dataclass
@@ -48,10 +70,27 @@ class Report:
 REPORT = Report()
 
 
+#: The bootstrap snapshot ``kafka-storage.sh format`` writes: bootstrap.checkpoint in the log
+#: directory up to 3.x; from 4.0 the metadata log's first checkpoint instead.
+BOOTSTRAP_FILES = ("bootstrap.checkpoint", "__cluster_metadata-0/00000000000000000000-0000000000.checkpoint")
+
+
+def bootstrap_file(data_dir: Path) -> Path:
+    for name in BOOTSTRAP_FILES:
+        if (data_dir / name).is_file():
+            return data_dir / name
+    raise AssertionError(f"no bootstrap snapshot ({' or '.join(BOOTSTRAP_FILES)}) in {data_dir}")
+
+
+def snapshot(path: Path) -> tuple[int, bytes]:
+    """A file's inode and content: equal snapshots mean the file was neither rewritten nor replaced."""
+    return (os.stat(path).st_ino, path.read_bytes())
+
+
 @dataclass(frozen=True)
 class FormatEvidence:
     """What proves that a start did or did not format: the entrypoint's decision line, the
-    storage tool's own output, and meta.properties / bootstrap.checkpoint (which ``format``
+    storage tool's own output, and meta.properties / the bootstrap snapshot (which ``format``
     writes) unchanged in content and inode."""
 
     meta: tuple[int, bytes]
@@ -59,10 +98,15 @@ class FormatEvidence:
 
     @classmethod
     def of(cls, data_dir: Path) -> FormatEvidence:
-        def snap(path: Path) -> tuple[int, bytes]:
-            return (os.stat(path).st_ino, path.read_bytes())
+        return cls(snapshot(data_dir / "meta.properties"), snapshot(bootstrap_file(data_dir)))
 
-        return cls(snap(data_dir / "meta.properties"), snap(data_dir / "bootstrap.checkpoint"))
+
+def close_labs(labs: list[kraftlab.Lab]) -> None:
+    """Close every lab (processes, namespaces, bridge, /etc/netns entries, files); fail on leftovers."""
+    problems: list[str] = []
+    for lab in labs:
+        problems += lab.close()
+    assert not problems, problems
 
 
 def assert_formatted_once(run: kraftlab.PodRun) -> None:
@@ -123,3 +167,64 @@ def check_new_cluster(lab: kraftlab.Lab, status: kraftlab.Status, topic: str) ->
     assert len(produced.acked) == 200
     consumed = lab.consume(topic)
     assert sorted(consumed) == sorted(produced.acked)
+
+
+#: Restarts of a seed pod whose container exited, as the kubelet would (bounded).
+MAX_CONTAINER_RESTARTS = 5
+
+
+def seed_log_lines(text: str) -> list[str]:
+    pattern = re.compile(
+        r"cat: |already formatted|No `?meta.properties|expected one argument|error|Exception"
+        r"|Formatting|Invalid cluster",
+        re.IGNORECASE,
+    )
+    return [line.strip()[:160] for line in text.splitlines() if pattern.search(line)][:3]
+
+
+def describe_seed_pod(pod_run: kraftlab.PodRun) -> str:
+    code = pod_run.process.poll()
+    outcome = "Kafka started" if code is None else f"exited {code}"
+    text = pod_run.stderr_text() + pod_run.stdout_text()
+    return f"kafka-{pod_run.ordinal} container #{pod_run.number}: {outcome}; {seed_log_lines(text)}"
+
+
+def start_seed_cluster(lab: kraftlab.Lab, report: Report, timeout: float = 240) -> kraftlab.Status:
+    """Parallel start of kafka-0..2 with the seed's entrypoint.sh. Like the kubelet, a container
+    that exits is started again after a back-off (2 s, 4 s, ... instead of 10 s, 20 s, ...),
+    at most MAX_CONTAINER_RESTARTS times per pod. What happened goes into the report."""
+    start = time.monotonic()
+    for i in sorted(VOTERS):
+        lab.start_seed(i)
+    exited_at: dict[int, float] = {}
+    deadline = start + timeout
+    while not all(lab.current(i).process.poll() is None and lab.kafka_started(i) for i in VOTERS):
+        now = time.monotonic()
+        if now > deadline:
+            raise kraftlab.LabError(
+                f"the seed's pods did not all start Kafka in {timeout}s\n" + lab.tails(VOTERS)
+            )
+        for i in sorted(VOTERS):
+            pod_run = lab.current(i)
+            if pod_run.process.poll() is None:
+                continue
+            if i not in exited_at:
+                exited_at[i] = now
+                report.finding(f"seed, parallel start: {describe_seed_pod(pod_run)}")
+            restarts = len(lab.runs[i]) - 1
+            assert restarts < MAX_CONTAINER_RESTARTS, lab.tails([i])
+            if now - exited_at[i] >= 2 * (restarts + 1):
+                del exited_at[i]
+                lab.start_seed(i)
+        time.sleep(0.5)
+    status = lab.wait_ready(VOTERS, VOTERS)
+    for i in sorted(VOTERS):
+        report.finding(f"seed, parallel start: {describe_seed_pod(lab.current(i))}")
+    restart_counts = {i: len(lab.runs[i]) - 1 for i in sorted(VOTERS)}
+    report.time(
+        "seed: parallel start to quorum + 3 brokers (with container restarts)", time.monotonic() - start
+    )
+    report.finding(
+        f"seed: cluster formed after container restarts {restart_counts}, cluster id {status.cluster_id}"
+    )
+    return status

@@ -1,28 +1,35 @@
 """Scenarios 1 (parallel cold start), 2 (rolling restart under acks=all), 3 (refusals on real
-storage) and 4 (broker-only scale-out) on one 3-node cluster started through the entrypoint.
+storage) and 4 (broker-only scale-out) on one 3-node cluster started through the entrypoint, on
+every version of the matrix (test ids ``[kafka-<version>]``: ``-k kafka-4.4.0`` selects one).
 
-The cluster is shared by the module's tests, in this order: each one leaves it healthy (all
-pods running, ISR full) for the next, and each checks its own preconditions."""
+The cluster is shared by the module's tests of one version, in this order: each one leaves it
+healthy (all pods running, ISR full) for the next, and each checks its own preconditions. The
+cluster of a version is closed before the next version's starts."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Callable
 
 import pytest
 from kafka_support import (
+    MATRIX,
     VOTERS,
+    Dist,
     FormatEvidence,
-    LabFactory,
     Report,
     assert_not_formatted,
     check_new_cluster,
+    close_labs,
     is_kafka_jvm,
     kraftlab,
     random_cluster_id,
     read_meta,
+    version_id,
 )
 
 pytestmark = pytest.mark.kafka
@@ -32,17 +39,25 @@ pytestmark = pytest.mark.kafka
 class Formed:
     lab: kraftlab.Lab
     status: kraftlab.Status
+    version: str
 
 
-@pytest.fixture(scope="module")
-def formed(new_lab: LabFactory, report: Report) -> Formed:
-    lab = new_lab()
-    start = time.monotonic()
-    for i in sorted(VOTERS):  # Popen returns at once: the three pods start together
-        lab.start(i)
-    status = lab.wait_ready(VOTERS, VOTERS)
-    report.time("cold start, 3 pods in parallel (start to quorum + 3 brokers)", time.monotonic() - start)
-    return Formed(lab, status)
+@pytest.fixture(scope="module", params=MATRIX, ids=version_id)
+def formed(request: pytest.FixtureRequest, dist: Callable[[str], Dist], report: Report) -> Iterator[Formed]:
+    version: str = request.param
+    installation = dist(version)
+    lab = kraftlab.Lab(installation.home, installation.probe_dir)
+    try:
+        lab.open()
+        start = time.monotonic()
+        for i in sorted(VOTERS):  # Popen returns at once: the three pods start together
+            lab.start(i)
+        status = lab.wait_ready(VOTERS, VOTERS)
+        label = f"{version}: cold start, 3 pods in parallel (start to quorum + 3 brokers)"
+        report.time(label, time.monotonic() - start)
+        yield Formed(lab, status, version)
+    finally:
+        close_labs([lab])
 
 
 def test_cold_start_parallel(formed: Formed) -> None:
@@ -73,9 +88,10 @@ def test_rolling_restart_under_acks_all_producer(formed: Formed, report: Report)
             pod_run = lab.start(i)
             status = lab.wait_ready(VOTERS, VOTERS)
             lab.wait_isr(topic, VOTERS)
-            report.time(f"restart kafka-{i}: SIGTERM to exit", stopped)
+            report.time(f"{formed.version}: restart kafka-{i}: SIGTERM to exit", stopped)
             report.time(
-                f"restart kafka-{i}: start to registered and back in ISR", time.monotonic() - start - stopped
+                f"{formed.version}: restart kafka-{i}: start to registered and back in ISR",
+                time.monotonic() - start - stopped,
             )
             assert status.cluster_id == cluster_id
             assert_not_formatted(pod_run)
@@ -92,7 +108,7 @@ def test_rolling_restart_under_acks_all_producer(formed: Formed, report: Report)
     lost = set(result.acked) - set(consumed)
     duplicates = [v for v, n in Counter(consumed).items() if n > 1]
     report.finding(
-        f"rolling restart: {result.done_line}, consumed {len(consumed)}, "
+        f"{formed.version}: rolling restart: {result.done_line}, consumed {len(consumed)}, "
         f"lost {len(lost)}, duplicates {len(duplicates)}"
     )
     assert result.failed == []
@@ -144,7 +160,7 @@ def test_broker_only_scale_out(formed: Formed, report: Report) -> None:
     scaled_env = {"CONTROLLER_REPLICAS": "3"}
     pod_run = lab.start(3, env=lab.pod_env(3, replicas=4, **scaled_env))
     status = lab.wait_ready(VOTERS | {3}, VOTERS)
-    report.time("scale-out: kafka-3 start to registered broker", time.monotonic() - start)
+    report.time(f"{formed.version}: scale-out: kafka-3 start to registered broker", time.monotonic() - start)
     assert status.voters == before.voters == VOTERS
     assert status.observers == {3}
     assert status.cluster_id == before.cluster_id

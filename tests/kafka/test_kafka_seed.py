@@ -13,7 +13,6 @@ seed's, nothing is re-formatted."""
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 
@@ -27,13 +26,13 @@ from kafka_support import (
     is_kafka_jvm,
     kraftlab,
     read_meta,
+    seed_log_lines,
+    start_seed_cluster,
 )
 
 pytestmark = pytest.mark.kafka
 
 TOPIC = "seed-topic"
-#: Restarts of a pod whose container exited, as the kubelet would (bounded).
-MAX_CONTAINER_RESTARTS = 5
 
 
 @dataclass
@@ -49,63 +48,13 @@ def seed(new_lab: LabFactory) -> SeedCluster:
     return SeedCluster(new_lab())
 
 
-def _interesting(text: str) -> list[str]:
-    pattern = re.compile(
-        r"cat: |already formatted|No `?meta.properties|expected one argument|error|Exception"
-        r"|Formatting|Invalid cluster",
-        re.IGNORECASE,
-    )
-    return [line.strip()[:160] for line in text.splitlines() if pattern.search(line)][:3]
-
-
-def _describe(pod_run: kraftlab.PodRun, lab: kraftlab.Lab) -> str:
-    code = pod_run.process.poll()
-    outcome = "Kafka started" if code is None else f"exited {code}"
-    text = pod_run.stderr_text() + pod_run.stdout_text()
-    return f"kafka-{pod_run.ordinal} container #{pod_run.number}: {outcome}; {_interesting(text)}"
-
-
-def form_with_seed(seed: SeedCluster, report: Report, timeout: float = 240) -> None:
-    """Parallel start of kafka-0..2 with the seed's entrypoint.sh. Like the kubelet, a container
-    that exits is started again after a back-off (2 s, 4 s, ... instead of 10 s, 20 s, ...),
-    at most MAX_CONTAINER_RESTARTS times per pod."""
+def form_with_seed(seed: SeedCluster, report: Report) -> None:
+    """The seed's parallel start (kafka_support.start_seed_cluster), then a topic written with
+    acks=all."""
     if seed.formed:
         return
     lab = seed.lab
-    start = time.monotonic()
-    for i in sorted(VOTERS):
-        lab.start_seed(i)
-    exited_at: dict[int, float] = {}
-    deadline = start + timeout
-    while not all(lab.current(i).process.poll() is None and lab.kafka_started(i) for i in VOTERS):
-        now = time.monotonic()
-        if now > deadline:
-            raise kraftlab.LabError(
-                f"the seed's pods did not all start Kafka in {timeout}s\n" + lab.tails(VOTERS)
-            )
-        for i in sorted(VOTERS):
-            pod_run = lab.current(i)
-            if pod_run.process.poll() is None:
-                continue
-            if i not in exited_at:
-                exited_at[i] = now
-                report.finding(f"seed, parallel start: {_describe(pod_run, lab)}")
-            restarts = len(lab.runs[i]) - 1
-            assert restarts < MAX_CONTAINER_RESTARTS, lab.tails([i])
-            if now - exited_at[i] >= 2 * (restarts + 1):
-                del exited_at[i]
-                lab.start_seed(i)
-        time.sleep(0.5)
-    status = lab.wait_ready(VOTERS, VOTERS)
-    for i in sorted(VOTERS):
-        report.finding(f"seed, parallel start: {_describe(lab.current(i), lab)}")
-    restart_counts = {i: len(lab.runs[i]) - 1 for i in sorted(VOTERS)}
-    report.time(
-        "seed: parallel start to quorum + 3 brokers (with container restarts)", time.monotonic() - start
-    )
-    report.finding(
-        f"seed: cluster formed after container restarts {restart_counts}, cluster id {status.cluster_id}"
-    )
+    status = start_seed_cluster(lab, report)
     seed.cluster_id = status.cluster_id
     lab.create_topic(TOPIC, 3, 3, min_insync_replicas="2")
     lab.wait_isr(TOPIC, VOTERS)
@@ -140,7 +89,7 @@ def test_seed_entrypoint_reference(seed: SeedCluster, report: Report) -> None:
     report.time("seed: restart of kafka-1 to registered", time.monotonic() - start)
     output = pod_run.stderr_text() + pod_run.stdout_text()
     report.finding(
-        f"seed, restart of kafka-1: format re-run: {_interesting(output)}; "
+        f"seed, restart of kafka-1: format re-run: {seed_log_lines(output)}; "
         f"storage files rewritten: {FormatEvidence.of(lab.data_dir(1)) != evidence}; "
         f"Kafka started: {lab.kafka_started(1)}; "
         f"cluster id unchanged: {status.cluster_id == seed.cluster_id}"
