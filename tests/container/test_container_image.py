@@ -119,7 +119,7 @@ def test_without_a_checksum_argument_the_pinned_one_is_checked(
         output = proc.stdout + proc.stderr
         assert proc.returncode != 0, output[-3000:]
         assert "kafka.tgz: FAILED" in output
-        assert f"does not have the SHA-512 in KAFKA_SHA512 ({KAFKA_3_3_2_SHA512})" in output
+        assert f"does not have the SHA-512 {KAFKA_3_3_2_SHA512} (pinned for 3.3.2" in output
     finally:
         h.run(["podman", "rmi", "--force", tag], timeout=60, check=False)
 

@@ -23,6 +23,7 @@ YAMLLINT_CONFIG = h.REPO / "k8s" / ".yamllint.yaml"
 SECRET_CLUSTER_ID = "59AQxW_URq66JWEb-dMvUA"  # noqa: S105 - the manifest's example id
 #: kafka_2.13-3.3.2.tgz as published by Apache, read in Strimzi's kafka-versions.yaml (3.3.2) and in
 #: Debezium's container-images kafka/2.2/Dockerfile (its Kafka 3.3.2 upgrade): the same value.
+VERSIONS_FILE = h.REPO / "docker" / "kafka-versions.txt"
 KAFKA_3_3_2_SHA512 = (
     "F56657105A67F6195C1D4795B5FB4A00FC5E2F5CCE061D7F7A504063778187B3"
     "25C6FBE51D7C59F57CD7EF323A37D4C2C780C27A5609A2008852CBFA944287B3"
@@ -144,12 +145,18 @@ def test_dockerfile_base_download_and_checksum_are_build_arguments() -> None:
     )
     assert args["KAFKA_VERSION"] == "3.3.2"
     assert args["SCALA_VERSION"] == "2.13"
-    assert args["KAFKA_SHA512"] == KAFKA_3_3_2_SHA512
-    text = h.DOCKERFILE.read_text()
-    # where the pinned value was read, next to it
+    assert args["KAFKA_SHA512"] == ""  # empty: the value pinned for KAFKA_VERSION is used
+    pinned = {line.split()[0]: line.split()[1:] for line in VERSIONS_FILE.read_text().splitlines()
+              if line.strip() and not line.startswith("#")}
+    assert pinned["3.3.2"][0] == KAFKA_3_3_2_SHA512
+    assert {"strimzi", "debezium"} <= set(pinned["3.3.2"][1:])  # two independent sources agree
+    header = VERSIONS_FILE.read_text()
+    # where each pinned value was read, next to it
     for source in ("strimzi/strimzi-kafka-operator", "kafka-versions.yaml",
                    "debezium/container-images", "kafka/2.2/Dockerfile"):
-        assert source in text, source
+        assert source in header, source
+    text = h.DOCKERFILE.read_text()
+    assert "COPY docker/kafka-versions.txt" in text
     # verified before unpacking
     assert text.index("sha512sum --check") < text.index("tar -xzf kafka.tgz")
 
