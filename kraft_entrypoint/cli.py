@@ -73,8 +73,12 @@ def run(settings: Settings, *, dry_run: bool) -> None:
             obtained.value,
         )
 
-    format_argv = plan.format_argv(obtained.value or "<cluster id>")
-    if found.unformatted:
+    format_argv: tuple[str, ...] = ()
+    if found.unformatted and obtained.value is None:  # a dry run before the id exists
+        log.info("format: kafka-storage.sh format for %s, once the cluster id is known",
+                 ", ".join(found.unformatted))
+    elif found.unformatted and obtained.value is not None:
+        format_argv = plan.format_argv(obtained.value)
         log.info(
             "format: running kafka-storage.sh %s for %s",
             " ".join(format_argv[1:]),

@@ -1,17 +1,48 @@
-"""Placeholder of the version table (replaced by the full module on its branch)."""
+"""Kafka releases as data: what each version's files and tools look like.
+
+The entrypoint never branches on a version number: it reads the installed version from
+``$KAFKA_HOME/libs`` (see ``installation.py``), asks :func:`capabilities` for that release's
+:class:`Capabilities`, and consults its fields. Every field comes from :data:`FACTS`, a table of
+the releases each fact holds for, with where in Kafka's own source (or build) it was read.
+
+Also here, because they differ per release and are pure: the ``kafka-storage.sh format`` argv,
+the ``kafka-metadata-quorum.sh`` controller commands, and the deterministic directory ids that
+let every pod of a dynamic quorum name the initial controllers alike without talking to another.
+
+Pure: no I/O, no environment.
+"""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import posixpath
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Optional
+
+from kraft_entrypoint import cluster_id as cluster_ids
+
+
+class VersionError(ValueError):
+    """The installed Kafka version cannot be used; the message says why."""
+
+
+class UnreadableVersion(VersionError):
+    """``$KAFKA_HOME/libs`` does not name exactly one Kafka release in the ``x.y.z`` form."""
+
+
+class UnsupportedVersion(VersionError):
+    """A Kafka release older than KRaft's first production-ready one (3.3)."""
 
 
 @dataclass(frozen=True, order=True)
 class KafkaVersion:
+    """A Kafka release ``major.minor.patch``; ordered as releases are."""
+
     major: int
     minor: int
     patch: int
@@ -19,36 +50,286 @@ class KafkaVersion:
     def __str__(self) -> str:
         return f"{self.major}.{self.minor}.{self.patch}"
 
+    @classmethod
+    def parse(cls, text: str) -> KafkaVersion:
+        """``"3.9.1"`` -> KafkaVersion(3, 9, 1); anything else (``4.0.0-rc1``, ``3.9``) is refused."""
+        match = _VERSION.fullmatch(text)
+        if match is None:
+            raise UnreadableVersion(
+                f"Kafka version {cluster_ids.shown(text)} is not of the form x.y.z (e.g. 3.3.2); "
+                "pre-release and snapshot builds are not supported, since what they can do "
+                "cannot be read from their version"
+            )
+        return cls(int(match[1]), int(match[2]), int(match[3]))
 
-class UnsupportedVersion(ValueError):
-    pass
+
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})")
+#: The broker jar: kafka_<scala version>-<kafka version>[-<classifier>].jar.
+_BROKER_JAR = re.compile(r"kafka_([0-9]+(?:\.[0-9]+)+)-(.+)\.jar")
+#: Classifier jars of the same artifact that older distributions shipped next to it in libs/.
+_CLASSIFIERS = ("-test", "-sources", "-javadoc", "-scaladoc", "-test-sources")
+
+#: KRaft is production-ready from 3.3 (Kafka's upgrade notes, e.g. kafka.apache.org/40 "Upgrading").
+KRAFT_MINIMUM = KafkaVersion(3, 3, 0)
+
+
+def parse_libs(names: Iterable[str]) -> Optional[KafkaVersion]:
+    """The Kafka release of a ``libs/`` listing, from its ``kafka_<scala>-<version>.jar``.
+
+    None when there is no broker jar. Classifier jars (``-test``, ``-sources``, ``-javadoc``,
+    ``-scaladoc``) and the other Kafka jars (``kafka-clients-*``, ``kafka-server-common-*``...)
+    are ignored. Several broker jars (two versions, or two Scala builds) make the installation
+    ambiguous: :class:`UnreadableVersion`, naming them. A version that is not ``x.y.z``
+    (``4.0.0-rc1``, ``4.1.0-SNAPSHOT``) is refused rather than guessed.
+    """
+    jars: dict[str, str] = {}
+    for name in names:
+        match = _BROKER_JAR.fullmatch(name)
+        if match is None or match[2].endswith(_CLASSIFIERS):
+            continue
+        jars[name] = match[2]
+    if not jars:
+        return None
+    if len(jars) > 1:
+        raise UnreadableVersion(
+            "libs/ holds several Kafka broker jars (" + ", ".join(sorted(jars)) + "); "
+            "an installation has exactly one kafka_<scala>-<version>.jar"
+        )
+    ((name, text),) = jars.items()
+    try:
+        return KafkaVersion.parse(text)
+    except UnreadableVersion as error:
+        raise UnreadableVersion(f"libs/{name}: {error}") from None
+
+
+# --- the capability table ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """Releases ``first`` up to (not including) ``until``; ``until`` None: every later one."""
+
+    first: KafkaVersion
+    until: Optional[KafkaVersion] = None
+
+    def __contains__(self, version: object) -> bool:
+        return (
+            isinstance(version, KafkaVersion)
+            and self.first <= version
+            and (self.until is None or version < self.until)
+        )
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One difference between releases: the spans it holds for and where that was read."""
+
+    spans: tuple[Span, ...]
+    evidence: str
+
+    def holds(self, version: KafkaVersion) -> bool:
+        return any(version in span for span in self.spans)
+
+
+def _v(text: str) -> KafkaVersion:
+    return KafkaVersion.parse(text)
+
+
+def _since(text: str) -> tuple[Span, ...]:
+    return (Span(_v(text)),)
+
+
+#: Every per-release difference the entrypoint knows, as data. Spans were read in the Maven
+#: Central ``-sources`` jars of each release named (org.apache.kafka:<artifact>:<version>) and,
+#: for 4.4.0 (no sources jar published there), in its binary jars and its tools' --help.
+FACTS: Mapping[str, Fact] = MappingProxyType({
+    "ignore_formatted": Fact(
+        _since("3.3.0"),
+        "kafka_2.13 3.3.2..4.3.1 kafka/tools/StorageTool.scala: formatParser "
+        'addArgument("--ignore-formatted", "-g"); 4.4.0 kafka-storage.sh format --help lists it',
+    ),
+    "add_scram": Fact(
+        _since("3.5.0"),
+        'kafka_2.13 3.5.2 kafka/tools/StorageTool.scala addArgument("--add-scram", "-S"); absent in 3.4.1',
+    ),
+    "has_directory_id": Fact(
+        _since("3.7.0"),
+        "kafka-metadata 3.7.2 org/apache/kafka/metadata/properties/MetaProperties.java "
+        'DIRECTORY_ID_PROP = "directory.id"; kafka_2.13 3.7.2 StorageTool.scala '
+        "setDirectoryId(copier.generateValidDirectoryId()); no directory.id anywhere in 3.6.2",
+    ),
+    "feature_flag": Fact(
+        _since("3.8.0"),
+        'kafka_2.13 3.8.1 kafka/tools/StorageTool.scala addArgument("--feature", "-f"); absent in 3.7.2',
+    ),
+    "quorum_bootstrap_servers": Fact(
+        _since("3.8.0"),
+        "kafka-raft 3.8.1 org/apache/kafka/raft/QuorumConfig.java QUORUM_BOOTSTRAP_SERVERS_CONFIG "
+        '= QUORUM_PREFIX + "bootstrap.servers"; absent from 3.7.2 RaftConfig.java',
+    ),
+    "quorum_state_v1": Fact(
+        _since("3.8.0"),
+        "kafka-raft 3.8.1 org/apache/kafka/raft/FileQuorumStateStore.java HIGHEST_SUPPORTED_VERSION = 1, "
+        "version = kraft.version (quorumStateVersionFromKRaftVersion); 3.7.2 FileBasedStateStore.java "
+        "HIGHEST_SUPPORTED_VERSION = 0 and refuses data_version != 0; common/message/QuorumStateData.json: "
+        "CurrentVoters only in version 0, VotedDirectoryId only in 1+",
+    ),
+    "dynamic_quorum": Fact(
+        _since("3.9.0"),
+        "kafka_2.13 3.9.0 kafka/tools/StorageTool.scala mutually exclusive --standalone / "
+        "--no-initial-controllers / --initial-controllers; absent in 3.8.1; kafka-raft 3.9.0 "
+        "org/apache/kafka/raft/DynamicVoter.java parse(id@host:port:directoryId)",
+    ),
+    "controller_commands": Fact(
+        _since("3.9.0"),
+        "kafka-tools 3.9.0 org/apache/kafka/tools/MetadataQuorumCommand.java addParser(\"add-controller\"), "
+        'addParser("remove-controller") with --controller-id / --controller-directory-id; absent in 3.8.1',
+    ),
+    "bootstrap_controller_flag": Fact(
+        _since("3.7.0"),
+        "kafka-tools 3.7.2 org/apache/kafka/tools/MetadataQuorumCommand.java "
+        'addArgument("--bootstrap-controller"); absent in 3.6.2',
+    ),
+    "rejects_initial_controllers_with_static_voters": Fact(
+        (
+            Span(_v("3.9.2"), _v("4.0.0")),
+            Span(_v("4.0.2"), _v("4.1.0")),
+            Span(_v("4.1.1")),
+        ),
+        'kafka_2.13 kafka/tools/StorageTool.scala runFormatCommand "You cannot specify '
+        'controller.quorum.voters and format the node with --initial-controllers or --standalone": present '
+        "in 3.9.2, 4.0.2, 4.1.1, 4.2.0, 4.3.1 (and 4.4.0's StorageTool$.class); absent in 3.9.0, 3.9.1, "
+        "4.0.0, 4.0.1, 4.1.0",
+    ),
+    "auto_join": Fact(
+        _since("4.2.0"),
+        "kafka-raft 4.2.0 org/apache/kafka/raft/QuorumConfig.java QUORUM_AUTO_JOIN_ENABLE_CONFIG = "
+        'QUORUM_PREFIX + "auto.join.enable" (default false); absent in 4.1.1; kafka_2.13 4.2.0 '
+        "kafka/server/KafkaConfig.scala requires it false when process.roles=broker",
+    ),
+    "config_without_kraft_dir": Fact(
+        _since("4.0.0"),
+        "apache/kafka PR #18389 (KAFKA-18229, \"Move configs out of 'kraft' directory\", merged 2025-01 "
+        "for 4.0); 3.x distributions ship config/kraft/server.properties",
+    ),
+    "log4j2": Fact(
+        _since("4.0.0"),
+        "apache/kafka PR #17373 (KAFKA-9366, log4j -> log4j2, config/log4j2.yaml, merged 2024-12 for 4.0); "
+        "kafka_2.13 4.0.0 sources import org.apache.logging.log4j, 3.9.2 import org.apache.log4j",
+    ),
+    "java17": Fact(
+        _since("4.0.0"),
+        "class-file major version of kafka_2.13-<v>.jar: 52 (Java 8) in 3.3.2 and 3.9.2, 61 (Java 17) "
+        "in 4.0.0, 4.1.1, 4.4.0 (kafka-server-common too); kafka.apache.org/40 Compatibility: "
+        "Server 4.0.0 not on Java 11, on 17",
+    ),
+})
+
+TEMPLATE_3 = "config/kraft/server.properties"
+TEMPLATE_4 = "config/server.properties"
 
 
 @dataclass(frozen=True)
 class Capabilities:
+    """What one Kafka release can do, as the entrypoint needs it; build with :func:`capabilities`."""
+
     version: KafkaVersion
+    #: The KRaft template, relative to KAFKA_HOME.
     template_path: str
+    #: The broker's logging configuration, relative to KAFKA_HOME.
+    log4j_config: str
+    #: log4j 2 (``-Dlog4j2.configurationFile``) instead of log4j 1 / reload4j.
+    log4j2: bool
+    #: The oldest Java the broker and its tools run on.
+    min_java: int
+    #: ``format`` writes ``directory.id`` into each meta.properties.
+    has_directory_id: bool
+    #: ``format --ignore-formatted`` (skip formatted directories instead of failing).
+    ignore_formatted: bool
+    #: ``format --add-scram``.
+    add_scram: bool
+    #: ``format --feature name=level``.
+    feature_flag: bool
+    #: ``controller.quorum.bootstrap.servers`` is a known property.
+    quorum_bootstrap_servers: bool
+    #: KIP-853 dynamic quorum: ``format --standalone / --initial-controllers / --no-initial-controllers``.
     dynamic_quorum: bool
+    #: ``kafka-metadata-quorum.sh add-controller`` and ``remove-controller``.
+    controller_commands: bool
+    #: ``kafka-metadata-quorum.sh --bootstrap-controller``.
+    bootstrap_controller_flag: bool
+    #: ``format`` refuses --initial-controllers/--standalone when controller.quorum.voters is set.
+    rejects_initial_controllers_with_static_voters: bool
+    #: ``controller.quorum.auto.join.enable`` (controllers only: a broker-only node must not set it).
     auto_join: bool
+    #: The ``data_version`` values of ``quorum-state`` this release reads and writes.
+    quorum_state_versions: frozenset[int]
+
+    def quorum_state_version(self, dynamic: bool) -> int:
+        """The ``quorum-state`` ``data_version`` this release writes: it follows ``kraft.version``.
+
+        0 (with ``currentVoters``) under a static quorum, on every release; 1 (``votedDirectoryId``,
+        no ``currentVoters``) under a dynamic one (kraft.version 1).
+        """
+        if dynamic and not self.dynamic_quorum:
+            raise ValueError(_no_dynamic(self.version))
+        return 1 if dynamic else 0
+
+
+def capabilities(version: KafkaVersion) -> Capabilities:
+    """The capabilities of ``version``; :class:`UnsupportedVersion` below 3.3."""
+    if version < KRAFT_MINIMUM:
+        raise UnsupportedVersion(
+            f"Kafka {version} is installed, but KRaft needs Kafka >= {KRAFT_MINIMUM.major}."
+            f"{KRAFT_MINIMUM.minor} (the first release where it is production-ready)"
+        )
+
+    def has(name: str) -> bool:
+        return FACTS[name].holds(version)
+
+    return Capabilities(
+        version=version,
+        template_path=TEMPLATE_4 if has("config_without_kraft_dir") else TEMPLATE_3,
+        log4j_config="config/log4j2.yaml" if has("log4j2") else "config/log4j.properties",
+        log4j2=has("log4j2"),
+        min_java=17 if has("java17") else 8,
+        has_directory_id=has("has_directory_id"),
+        ignore_formatted=has("ignore_formatted"),
+        add_scram=has("add_scram"),
+        feature_flag=has("feature_flag"),
+        quorum_bootstrap_servers=has("quorum_bootstrap_servers"),
+        dynamic_quorum=has("dynamic_quorum"),
+        controller_commands=has("controller_commands"),
+        bootstrap_controller_flag=has("bootstrap_controller_flag"),
+        rejects_initial_controllers_with_static_voters=has("rejects_initial_controllers_with_static_voters"),
+        auto_join=has("auto_join"),
+        quorum_state_versions=frozenset({0, 1}) if has("quorum_state_v1") else frozenset({0}),
+    )
+
+
+def _no_dynamic(version: KafkaVersion) -> str:
+    return (
+        f"a dynamic controller quorum (KIP-853) needs Kafka >= 3.9; Kafka {version} is installed "
+        "and knows only the static controller.quorum.voters"
+    )
+
+
+# --- kafka-storage.sh format ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class InitialController:
+    """One voter of a new dynamic quorum, as ``--initial-controllers`` takes it."""
+
     node_id: int
     host: str
     port: int
     directory_id: str
 
-
-def capabilities(version: KafkaVersion) -> Capabilities:
-    if version < KafkaVersion(3, 3, 0):
-        raise UnsupportedVersion(f"Kafka {version} has no production KRaft; use 3.3 or newer")
-    return Capabilities(
-        version,
-        "config/server.properties" if version.major >= 4 else "config/kraft/server.properties",
-        version >= KafkaVersion(3, 9, 0),
-        version >= KafkaVersion(4, 2, 0),
-    )
+    def __str__(self) -> str:
+        # Kafka's DynamicVoter.parse reads a host with ':' (IPv6) only between brackets.
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.node_id}@{host}:{self.port}:{self.directory_id}"
 
 
 def format_argv(
@@ -59,6 +340,19 @@ def format_argv(
     initial_controllers: Optional[Sequence[InitialController]],
     joining: bool,
 ) -> tuple[str, ...]:
+    """The ``kafka-storage.sh format`` command line for this node.
+
+    Static quorum (``initial_controllers`` None, ``joining`` False)::
+
+        <home>/bin/kafka-storage.sh format --config <config> --cluster-id=<id> --ignore-formatted
+
+    The id is one word (``--cluster-id=<id>``): a valid id may start with ``-``.
+    Dynamic quorum (Kafka >= 3.9): ``joining`` False adds ``--initial-controllers <list>``
+    (an initial controller: every one of them is formatted with the same list); ``joining`` True
+    adds ``--no-initial-controllers`` (a controller added later, or a broker), whatever
+    ``initial_controllers`` holds. ValueError when the release has no dynamic quorum, or the
+    list is empty or not one Kafka would accept.
+    """
     argv = (
         posixpath.join(kafka_home, "bin", "kafka-storage.sh"),
         "format",
@@ -67,28 +361,161 @@ def format_argv(
         f"--cluster-id={cluster_id}",
         "--ignore-formatted",
     )
-    if initial_controllers:
-        return (
-            *argv,
-            "--initial-controllers",
-            ",".join(f"{c.node_id}@{c.host}:{c.port}:{c.directory_id}" for c in initial_controllers),
-        )
+    if initial_controllers is None and not joining:
+        return argv
+    if not caps.dynamic_quorum:
+        raise ValueError(_no_dynamic(caps.version))
     if joining:
         return (*argv, "--no-initial-controllers")
-    return argv
+    return (*argv, "--initial-controllers", _controller_list(initial_controllers or ()))
+
+
+def _controller_list(controllers: Sequence[InitialController]) -> str:
+    if not controllers:
+        raise ValueError("--initial-controllers needs at least one controller")
+    seen: set[int] = set()
+    for controller in controllers:
+        problem = _controller_problem(controller)
+        if problem is None and controller.node_id in seen:
+            problem = "its node id is listed twice"
+        if problem is not None:
+            raise ValueError(f"initial controller {controller!r}: {problem}")
+        seen.add(controller.node_id)
+    return ",".join(str(controller) for controller in controllers)
+
+
+def _controller_problem(controller: InitialController) -> Optional[str]:
+    if not _is_node_id(controller.node_id):
+        return "the node id is not a whole number from 0 to 2147483647"
+    if not controller.host or re.search(r"[\s,@\[\]]", controller.host):
+        return "the host is empty or holds a space, ',', '@' or a bracket"
+    if isinstance(controller.port, bool) or not 1 <= controller.port <= 65535:
+        return "the port is not from 1 to 65535"
+    return kafka_directory_id_problem(controller.directory_id)
+
+
+def _is_node_id(value: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**31 - 1
+
+
+# --- directory ids -------------------------------------------------------------------------
+
+#: Domain separation for :func:`directory_id`: change the version suffix, change every id.
+_DIRECTORY_ID_DOMAIN = b"kraft-entrypoint directory.id v1"
 
 
 def directory_id(cluster_id: str, node_id: int) -> str:
-    digest = hashlib.sha256(f"kraft-entrypoint directory.id {cluster_id} {node_id}".encode()).digest()[:16]
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    """The metadata directory id of ``node_id`` in ``cluster_id``: the same on every pod.
+
+    A valid Kafka Uuid text (22 characters of canonical URL-safe base64 of 16 bytes), never one
+    Kafka reserves and never starting with ``-`` (see :func:`directory_id_problem`); the first 16
+    bytes of SHA-256 over a domain-separated encoding of the inputs and a counter, the counter
+    stepping past the rare reserved or ``-`` result. ValueError for an invalid cluster id or a
+    node id outside 0..2147483647.
+    """
+    problem = cluster_ids.problem_with(cluster_id)
+    if problem is not None:
+        raise ValueError(f"cluster id {cluster_ids.shown(cluster_id)} is not valid: {problem}")
+    if not _is_node_id(node_id):
+        raise ValueError(f"node id {node_id!r} is not a whole number from 0 to 2147483647")
+    for counter in itertools.count():
+        message = b"\0".join(
+            (_DIRECTORY_ID_DOMAIN, cluster_id.encode("ascii"), b"%d" % node_id, b"%d" % counter)
+        )
+        candidate = _encode(hashlib.sha256(message).digest()[:16])
+        if directory_id_problem(candidate) is None:
+            return candidate
+    raise AssertionError("unreachable")  # pragma: no cover - itertools.count() never ends
+
+
+def directory_id_problem(text: str) -> Optional[str]:
+    """Why ``text`` is not a directory id to generate, or None when it is one.
+
+    What Kafka accepts (:func:`kafka_directory_id_problem`) and, as ``Uuid.randomUuid`` ensures
+    for Kafka's own ids, not starting with ``-`` (it would read as an option on a command line).
+    """
+    problem = kafka_directory_id_problem(text)
+    if problem is None and text.startswith("-"):
+        problem = "it starts with '-'"
+    return problem
+
+
+def kafka_directory_id_problem(text: str) -> Optional[str]:
+    """Why Kafka would not take ``text`` as a directory id, or None when it would.
+
+    A Uuid (``Uuid.fromString``: 16 bytes of URL-safe base64; canonical here, as Kafka writes
+    them), not ``Uuid.ZERO_UUID`` / ``Uuid.ONE_UUID``, and not in ``DirectoryId.reserved``: most
+    significant 64 bits zero and least significant, as a signed long, below 100 (MIGRATING,
+    UNASSIGNED, LOST and room for more).
+    """
+    problem = cluster_ids.problem_with(text)
+    if problem is not None:
+        return problem
+    raw = base64.urlsafe_b64decode(text + "==")
+    most = int.from_bytes(raw[:8], "big", signed=True)
+    least = int.from_bytes(raw[8:], "big", signed=True)
+    if most == 0 and least < 100:
+        return "it is in the range Kafka reserves for directory ids (DirectoryId.reserved)"
+    return None
+
+
+def _encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+# --- kafka-metadata-quorum.sh --------------------------------------------------------------
 
 
 def add_controller_command(kafka_home: str, config: str, bootstrap_controller: str) -> tuple[str, ...]:
+    """``kafka-metadata-quorum.sh`` adding this controller to a dynamic quorum (Kafka >= 3.9).
+
+    ``config`` is this controller's server.properties: the tool reads node.id, the controller
+    listener and the metadata directory's directory.id from it (and its client settings), so it
+    must run where that directory is formatted. ``bootstrap_controller`` is ``host:port[,...]``
+    of running controllers.
+    """
     return (
         posixpath.join(kafka_home, "bin", "kafka-metadata-quorum.sh"),
         "--bootstrap-controller",
-        bootstrap_controller,
+        _bootstrap(bootstrap_controller),
         "--command-config",
         config,
         "add-controller",
     )
+
+
+def remove_controller_command(
+    kafka_home: str,
+    bootstrap_controller: str,
+    controller_id: int,
+    controller_directory_id: str,
+    command_config: Optional[str] = None,
+) -> tuple[str, ...]:
+    """``kafka-metadata-quorum.sh`` removing one voter (id and directory id) from a dynamic quorum.
+
+    ``command_config`` carries client settings (TLS, SASL) when the controller listener needs
+    them. The directory id is passed as one word, ``--controller-directory-id=<id>``, so that one
+    starting with ``-`` is not read as an option.
+    """
+    if not _is_node_id(controller_id):
+        raise ValueError(f"controller id {controller_id!r} is not a whole number from 0 to 2147483647")
+    problem = kafka_directory_id_problem(controller_directory_id)
+    if problem is not None:
+        raise ValueError(f"directory id {cluster_ids.shown(controller_directory_id)} is not valid: {problem}")
+    config = ("--command-config", command_config) if command_config is not None else ()
+    return (
+        posixpath.join(kafka_home, "bin", "kafka-metadata-quorum.sh"),
+        "--bootstrap-controller",
+        _bootstrap(bootstrap_controller),
+        *config,
+        "remove-controller",
+        "--controller-id",
+        str(controller_id),
+        f"--controller-directory-id={controller_directory_id}",
+    )
+
+
+def _bootstrap(value: str) -> str:
+    if not value or value.startswith("-") or re.search(r"\s", value):
+        raise ValueError(f"bootstrap controller {cluster_ids.shown(value)} is not host:port[,host:port...]")
+    return value
