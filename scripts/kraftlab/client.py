@@ -114,9 +114,11 @@ class Producer:
         )
 
 
+#: A value may contain a space: a newer tool prints a level it does not know as "UNKNOWN 1"
+#: (4.4's tool for 3.9's SupportedMinVersion 3.0-IV1) or "UNKNOWN [21]" (3.3's for 3.9-IV0).
 _FEATURE_LINE = re.compile(
-    r"Feature:\s*(\S+)\s+SupportedMinVersion:\s*(\S+)\s+SupportedMaxVersion:\s*(\S+)"
-    r"\s+FinalizedVersionLevel:\s*(\S+)"
+    r"Feature:\s*(\S+)\s+SupportedMinVersion:\s*(.+?)\s+SupportedMaxVersion:\s*(.+?)"
+    r"\s+FinalizedVersionLevel:\s*(.+?)\s+Epoch:"
 )
 
 
