@@ -21,11 +21,15 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def kafka_tarball() -> tuple[str, str]:
-    """(directory holding kafka_2.13-3.3.2.tgz, its SHA-512)."""
+def kafka_tarball(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """(directory holding kafka_2.13-3.3.2.tgz, its SHA-512).
+
+    Packed into this session's own directory: the cache is shared with other runs on the machine,
+    and a tarball replaced under the file server would fail every later build of the session.
+    """
     started = time.monotonic()
     dist = h.kafka_dist()
-    tarball, digest = h.pack_tarball(dist, h.CACHE / "tarball")
+    tarball, digest = h.pack_tarball(dist, tmp_path_factory.mktemp("tarball"))
     h.log(f"tarball {tarball} sha512={digest[:16]}... ({time.monotonic() - started:.1f}s)")
     return str(tarball.parent), digest
 
