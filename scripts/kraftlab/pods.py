@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from . import versions
 from .client import ClientMixin
 from .network import Network, Topology
 from .seed import SeedMixin
@@ -178,7 +177,6 @@ class Lab(ClientMixin, SeedMixin):
                 "KAFKA_HEAP_OPTS": self.heap,
                 "CLUSTER_ID_TIMEOUT": "120",
                 "PYTHONPATH": str(REPO),
-                **versions.entrypoint_env(home),
             }
         )
         for key, value in overrides.items():  # None removes a variable

@@ -80,27 +80,6 @@ def template_path(home: Path) -> Path:
     return home / "config" / "kraft" / "server.properties"
 
 
-def entrypoint_env(home: Path) -> dict[str, str]:
-    """What a pod on ``home`` needs in its environment beyond the StatefulSet's variables.
-
-    The one place that adapts today's entrypoint to a 4.x installation, until the entrypoint
-    does it itself by the installation's version (then this returns ``{}`` and the pods use the
-    entrypoint's own defaults, as in the image):
-
-    * KRAFT_TEMPLATE: the 4.x template is config/server.properties (config/kraft/ is gone).
-    * controller.quorum.bootstrap.servers cleared: the 4.x template sets it to localhost:9093
-      (a dynamic quorum); kept next to the static controller.quorum.voters the entrypoint
-      writes, a broker-only pod dials localhost:9093, finds no controller there and exits
-      ("fatal error while waiting for the controller to acknowledge that we are caught up").
-    """
-    if major(home) >= 4:
-        return {
-            "KRAFT_TEMPLATE": str(template_path(home)),
-            "KAFKA_CFG_CONTROLLER_QUORUM_BOOTSTRAP_SERVERS": "",
-        }
-    return {}
-
-
 def tools_log4j_opts(home: Path) -> str:
     """The JVM option that points a command-line client at the installation's tools logging."""
     if major(home) >= 4:
