@@ -31,6 +31,7 @@ pytestmark = pytest.mark.container
 STS = "kafka"
 TOPIC = "secured"
 CLIENT_DIR = "/etc/kafka-client"  # in the client container
+ENTRYPOINT = "/opt/kraft-entrypoint/bin/kraft-entrypoint"  # the image's ENTRYPOINT
 IMAGE_UID = 1000  # the image's USER: the client container reads its configuration as that user
 
 
@@ -157,8 +158,12 @@ def test_secure_pods_form_the_quorum_over_mutual_tls(secure: Secure) -> None:
         assert modes == ["600", "1000", "600", "1000"], modes
         logs = c.logs(ordinal)
         assert "Kafka Server started" in logs
+        # --dry-run in the pod (its environment, its Secrets) shows the JAAS line masked
+        dry = h.run(["podman", "exec", name, ENTRYPOINT, "--dry-run"], timeout=60)
+        assert "listener.name.sasl_ssl.plain.sasl.jaas.config=******" in dry.stdout.splitlines()
         for secret in [*secure.passwords.values(), "".join(key_lines), *key_lines[1:-1]]:
             assert secret not in logs, f"a secret reached kafka-{ordinal}'s log"
+            assert secret not in dry.stdout + dry.stderr, f"a secret reached kafka-{ordinal}'s --dry-run"
 
 
 def test_authenticated_client_writes_acks_all_and_reads(secure: Secure) -> None:
@@ -185,3 +190,5 @@ def test_authenticated_client_writes_acks_all_and_reads(secure: Secure) -> None:
     assert refused.returncode != 0
     assert "Authentication failed" in refused.stdout + refused.stderr, refused.stderr[-2000:]
     assert TOPIC not in refused.stdout
+    for password in secure.passwords.values():
+        assert password not in refused.stdout + refused.stderr

@@ -158,6 +158,7 @@ def test_secure_cluster_on_newer_version(version: str, dist: Callable[[str], Dis
         denied = lab.probe_as(NO_ACL, "produce", lab.bootstrap(), TOPIC, "denied", "1", "0")
         assert "ACK " not in denied.stdout
         assert re.search(r"^ERR denied-0 .*AuthorizationException", denied.stdout, re.M), denied.stdout
+        assert lab.dry_run(0).returncode == 0
         assert_no_secret_outside_secret_files(lab)
     finally:
         close_labs([lab])
