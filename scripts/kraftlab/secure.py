@@ -40,6 +40,9 @@ import pki
 
 INTER_BROKER_USER = "kafka"
 ADMIN = "admin"
+#: Appended to the random password of each ``tricky_users`` user: what the JAAS string (quotes,
+#: backslashes, ';') and the properties file (':', '=', '#', '!', '\\') treat specially.
+SPECIAL_CHARACTERS = ' "quoted" \\back\\slash; a=b: #!${x} \'q\''
 #: Client settings of the identities that must be refused: fail in seconds, not minutes.
 FAST_FAILURE = {
     "request.timeout.ms": "5000",
@@ -69,6 +72,7 @@ class SecureLab(Lab):
         probe_dir: Path,
         *,
         users: Sequence[str] = ("alice", "bob"),
+        tricky_users: Sequence[str] = (),
         secure: bool = True,
         external: bool = False,
         **kwargs: Any,
@@ -76,7 +80,9 @@ class SecureLab(Lab):
         super().__init__(kafka_home, probe_dir, **kwargs)
         self.secure = secure
         self.external = external
-        self.users = tuple(users)
+        self.users = tuple(users) + tuple(tricky_users)
+        self.tricky_users = tuple(tricky_users)
+        self._random_parts: dict[str, str] = {}
         self.secrets_dir = self.workdir / "secrets"
         self.transcript = self.workdir / "client-transcript.log"
         self.passwords: dict[str, str] = {}
@@ -115,6 +121,9 @@ class SecureLab(Lab):
         )
         pki.write_tls_secret(directory / "tls", node, mode=0o440)
         self.passwords = {user: pki.new_password() for user in (INTER_BROKER_USER, ADMIN, *self.users)}
+        for user in self.tricky_users:
+            self._random_parts[user] = self.passwords[user]
+            self.passwords[user] += SPECIAL_CHARACTERS
         pki.write_users_secret(directory / "users", self.passwords, mode=0o440)
 
         intruder = ca.client_certificate("intruder")  # same CA, another subject
@@ -253,6 +262,8 @@ class SecureLab(Lab):
         """Every secret of the lab by a name for messages: each password, and each private key's
         base64 body (the whole body and every full 64-character line of it)."""
         found = {f"password of {user}": password for user, password in self.passwords.items()}
+        for user, part in self._random_parts.items():  # found also where the rest is escaped
+            found[f"random part of the password of {user}"] = part
         for key in self.key_files:
             lines = [line for line in key.read_text().splitlines() if line and not line.startswith("-----")]
             found[f"{key.name} body"] = "".join(lines)

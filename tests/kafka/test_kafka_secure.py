@@ -44,6 +44,7 @@ NEWER = ("4.4.0",)
 TOPIC = "orders"
 CLIENT = "alice"  # a user with ACLs on TOPIC
 NO_ACL = "bob"  # authenticated, no ACL at all
+TRICKY = "carol"  # a password with quotes, backslashes, ';', ':', '=', '#', '!' (kraftlab.secure)
 CONTROLLER_PORT = 9093
 #: Where a generated file may hold a secret (then it must be 0600): the entrypoint's config and
 #: keystore. Everything under the lab's secrets/ is an input the test made (the Secrets, the CA,
@@ -176,7 +177,7 @@ class Secured:
 @pytest.fixture(scope="module")
 def secured(dist: Callable[[str], Dist], report: Report) -> Iterator[Secured]:
     installation = dist(DEFAULT_VERSION)
-    lab = SecureLab(installation.home, installation.probe_dir, pods=3, external=True)
+    lab = SecureLab(installation.home, installation.probe_dir, pods=3, external=True, tricky_users=(TRICKY,))
     try:
         yield Secured(lab, start_secure_cluster(lab, report, DEFAULT_VERSION))
     finally:
@@ -276,6 +277,17 @@ def test_client_that_cannot_authenticate_is_refused(
     assert "broker=" not in result.stdout
     assert any(exception in line for line in lines), result.stderr
     assert any(message in line for line in lines), result.stderr
+
+
+def test_password_with_jaas_and_properties_special_characters_authenticates(secured: Secured) -> None:
+    """carol's password holds what the JAAS string and the properties file treat specially; the
+    entrypoint escapes it so that Kafka's PLAIN server checks exactly that password."""
+    lab = secured.lab
+    assert '"' in lab.passwords[TRICKY]
+    assert "\\" in lab.passwords[TRICKY]
+    result = lab.probe_as(TRICKY, "brokers", lab.bootstrap())
+    assert result.returncode == 0, result.stderr
+    assert len([line for line in result.stdout.splitlines() if line.startswith("broker=")]) == 3
 
 
 def test_authenticated_user_without_acl_is_not_authorized(secured: Secured, orders: str) -> None:
