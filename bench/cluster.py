@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from bench.homes import REPO, instrumented_home
 from bench.report import Report, Row
@@ -76,13 +76,16 @@ def _kafka_time(line: str) -> Optional[float]:
     return datetime.datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
 
 
-def one_run(kind: str, dist: Path, probe_dir: Path, cap: float) -> ClusterRun:
+def one_run(
+    kind: str, dist: Path, probe_dir: Path, cap: float, lab_class: Callable[..., kraftlab.Lab] = kraftlab.Lab
+) -> ClusterRun:
+    """One cold start; ``lab_class`` makes the lab (a kraftlab.secure.SecureLab for TLS+SASL)."""
     pods = 1 if kind == "single" else 3
     run = ClusterRun(kind, pods)
     scratch = Path(tempfile.mkdtemp(prefix=f"kraft-bench-p3-{kind}-"))
     events_file = scratch / "events.log"
     home = instrumented_home(dist, scratch / "kafka-home", events_file)
-    lab = kraftlab.Lab(home, probe_dir, pods=pods, workdir=scratch / "lab")
+    lab = lab_class(home, probe_dir, pods=pods, workdir=scratch / "lab")
     state = {i: _Pod(i) for i in range(pods)}
     stop = threading.Event()
 

@@ -14,8 +14,20 @@
 //   consume       <bootstrap> <topic> <timeout-ms>
 //       reads every partition from the beginning up to its end offset (no consumer group), one
 //       "MSG <value>" line each, then "END count=N"; exits 1 with "TIMEOUT" when not done in time.
+//   brokers       <bootstrap>
+//       the brokers as this listener advertises them: "broker=<id> host=<host> port=<port>"
+//   create-acl    <bootstrap> <principal> <TOPIC|GROUP|CLUSTER> <resource-name> <OP>[,<OP>...]
+//       ALLOW <principal> from any host the operations on the literal resource; "acl=..." each
+//
+// Options before the command: --client-config <file> loads client properties (security.protocol,
+// ssl.*, sasl.*, or timeouts) into every client the command creates, after the probe's own
+// settings, so the file wins. Any failure prints "FAILED <exception class>: <message>" for the
+// exception and each of its causes on standard error and exits 1.
+import java.io.FileInputStream;
+import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +51,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -48,11 +67,37 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class KraftProbe {
     private static final long ADMIN_TIMEOUT_S = 20;
 
-    public static void main(String[] args) throws Exception {
+    /** Client properties from --client-config, applied to every client after the probe's own. */
+    private static final Properties CLIENT_CONFIG = new Properties();
+
+    public static void main(String[] argv) throws Exception {
+        String[] args = argv;
+        while (args.length >= 2 && args[0].equals("--client-config")) {
+            try (InputStream in = new FileInputStream(args[1])) {
+                CLIENT_CONFIG.load(in);
+            }
+            args = Arrays.copyOfRange(args, 2, args.length);
+        }
         if (args.length < 2) {
-            System.err.println("usage: KraftProbe status|create-topic|describe-topic|produce|consume <bootstrap> ...");
+            System.err.println("usage: KraftProbe [--client-config <file>] "
+                    + "status|create-topic|describe-topic|produce|consume|brokers|create-acl <bootstrap> ...");
             System.exit(2);
         }
+        try {
+            run(args);
+        } catch (Exception e) {
+            System.out.flush();
+            for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                System.err.println("FAILED " + t.getClass().getName() + ": " + t.getMessage());
+            }
+            System.err.flush();
+            System.exit(1);
+        }
+        System.out.flush();
+        System.exit(0);
+    }
+
+    private static void run(String[] args) throws Exception {
         String bootstrap = args[1];
         switch (args[0]) {
             case "status": status(bootstrap); break;
@@ -60,12 +105,17 @@ public final class KraftProbe {
             case "describe-topic": describeTopic(bootstrap, args[2]); break;
             case "produce": produce(bootstrap, args[2], args[3], Long.parseLong(args[4]), Long.parseLong(args[5])); break;
             case "consume": consume(bootstrap, args[2], Long.parseLong(args[3])); break;
+            case "brokers": brokers(bootstrap); break;
+            case "create-acl": createAcl(bootstrap, args[2], args[3], args[4], args[5]); break;
             default:
                 System.err.println("unknown command " + args[0]);
                 System.exit(2);
         }
-        System.out.flush();
-        System.exit(0);
+    }
+
+    private static Properties withClientConfig(Properties p) {
+        p.putAll(CLIENT_CONFIG);
+        return p;
     }
 
     private static Admin admin(String bootstrap) {
@@ -73,7 +123,7 @@ public final class KraftProbe {
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
-        return Admin.create(p);
+        return Admin.create(withClientConfig(p));
     }
 
     private static String ids(List<Integer> ids) {
@@ -97,6 +147,34 @@ public final class KraftProbe {
                     .map(QuorumInfo.ReplicaState::replicaId).collect(Collectors.toList())));
             System.out.println("quorum.observers=" + ids(quorum.observers().stream()
                     .map(QuorumInfo.ReplicaState::replicaId).collect(Collectors.toList())));
+        }
+    }
+
+    private static void brokers(String bootstrap) throws Exception {
+        try (Admin admin = admin(bootstrap)) {
+            for (Node n : admin.describeCluster().nodes().get(ADMIN_TIMEOUT_S, TimeUnit.SECONDS)) {
+                System.out.println("broker=" + n.id() + " host=" + n.host() + " port=" + n.port());
+            }
+        }
+    }
+
+    private static void createAcl(String bootstrap, String principal, String type, String name, String ops)
+            throws Exception {
+        ResourcePattern resource = new ResourcePattern(ResourceType.fromString(type), name, PatternType.LITERAL);
+        List<AclBinding> bindings = new ArrayList<>();
+        for (String op : ops.split(",")) {
+            AclOperation operation = AclOperation.fromString(op);
+            if (operation == AclOperation.UNKNOWN) {
+                throw new IllegalArgumentException("unknown ACL operation " + op);
+            }
+            bindings.add(new AclBinding(resource,
+                    new AccessControlEntry(principal, "*", operation, AclPermissionType.ALLOW)));
+        }
+        try (Admin admin = admin(bootstrap)) {
+            admin.createAcls(bindings).all().get(ADMIN_TIMEOUT_S, TimeUnit.SECONDS);
+            for (AclBinding b : bindings) {
+                System.out.println("acl=" + b);
+            }
         }
     }
 
@@ -159,7 +237,7 @@ public final class KraftProbe {
         AtomicLong acked = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         long sent = 0;
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(withClientConfig(p))) {
             while ((count < 0 && !stop.get()) || (count >= 0 && sent < count)) {
                 final String value = prefix + "-" + sent;
                 producer.send(new ProducerRecord<>(topic, value), (meta, error) -> {
@@ -189,7 +267,7 @@ public final class KraftProbe {
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         long deadline = System.currentTimeMillis() + timeoutMs;
         long count = 0;
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(withClientConfig(p))) {
             List<TopicPartition> partitions = new ArrayList<>();
             for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofMillis(timeoutMs))) {
                 partitions.add(new TopicPartition(topic, info.partition()));

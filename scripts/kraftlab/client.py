@@ -146,9 +146,10 @@ class ClientMixin:
         return str(Path(os.environ["JAVA_HOME"]) / "bin" / "java") if "JAVA_HOME" in os.environ else "java"
 
     # ------------------------------------------------------------------ KraftProbe
-    def probe_argv(self, *args: str) -> list[str]:
+    def probe_argv(self, *args: str, ns: Optional[str] = None) -> list[str]:
+        """KraftProbe with ``args`` in the client namespace (or ``ns``)."""
         return self.net.exec_argv(
-            self.net.client_ns,
+            ns or self.net.client_ns,
             [
                 self._java(),
                 "-Xmx128m",

@@ -13,6 +13,10 @@ manifest uses it, and refuses (raises) anything it does not emulate instead of i
   Kubernetes uses), surviving the pod; ``persistentVolumeClaim`` -> a podman volume shared by
   all pods; ``emptyDir`` -> a fresh podman volume (mode 0777, as the kubelet makes it) per
   pod instance, deleted with the pod (podman's tmpfs mounts ignore ``mode`` here);
+* ``secret`` volumes -> a host directory laid out as the kubelet mounts a Secret (``..data``
+  symlink, ``defaultMode``, files group-owned by ``fsGroup``; tests/pki.py), bind-mounted
+  read-only; the Secret comes from the manifest or, for one that cert-manager would make, from
+  the ``secrets`` the caller passes;
 * pod and container ``securityContext``: ``runAsUser``/``runAsGroup`` -> ``--user``,
   ``fsGroup`` -> supplementary group plus group ownership of the claim volumes (as the kubelet
   chowns them), ``readOnlyRootFilesystem`` -> ``--read-only`` without podman's extra tmpfs
@@ -28,12 +32,14 @@ registry. Probes are not run by podman; the tests check the probes' port themsel
 from __future__ import annotations
 
 import base64
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pki
 import yaml
 
 Obj = dict[str, Any]
@@ -87,6 +93,16 @@ def secret_value(docs: Sequence[Obj], name: str, key: str) -> str:
     raise LookupError(f"Secret {name} has no key {key}")
 
 
+def secret_data(docs: Sequence[Obj], name: str, made: Mapping[str, Mapping[str, bytes]]) -> dict[str, bytes]:
+    """Every key of Secret ``name``: one made outside the manifest (``made``), or the manifest's."""
+    if name in made:
+        return dict(made[name])
+    secret = find(docs, "Secret", name)
+    data = {key: base64.b64decode(value) for key, value in secret.get("data", {}).items()}
+    data.update({key: str(value).encode() for key, value in secret.get("stringData", {}).items()})
+    return data
+
+
 def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
@@ -112,6 +128,8 @@ class Pod:
     memory: int | None
     stop_timeout: int
     ports: dict[str, int] = field(default_factory=dict)
+    #: (host directory laid out as a Secret volume, mount path) for each secret volume
+    secret_mounts: list[tuple[str, str]] = field(default_factory=list)
 
     def run_argv(
         self,
@@ -138,6 +156,8 @@ class Pod:
             argv += ["--volume", f"{volume}:{path}"]
         for suffix, path in self.empty_dirs:
             argv += ["--volume", f"{empty_dir_volume(container, suffix)}:{path}"]
+        for directory, path in self.secret_mounts:
+            argv += ["--volume", f"{directory}:{path}:ro"]
         if self.user:
             argv += ["--user", self.user]
         for group in self.group_add:
@@ -167,8 +187,14 @@ def pod(
     *,
     volume_prefix: str,
     cluster_domain: str = "cluster.local",
+    secrets: Mapping[str, Mapping[str, bytes]] | None = None,
+    secrets_root: Path | None = None,
 ) -> Pod:
-    """Emulate pod ``<sts_name>-<ordinal>`` of the StatefulSet ``sts_name`` in ``docs``."""
+    """Emulate pod ``<sts_name>-<ordinal>`` of the StatefulSet ``sts_name`` in ``docs``.
+
+    ``secrets``: Secrets that exist in the cluster without being in ``docs`` (cert-manager's),
+    by name; ``secrets_root``: where the pod's secret volumes are laid out (needed if it has any).
+    """
     sts = find(docs, "StatefulSet", sts_name)
     meta, spec = sts["metadata"], sts["spec"]
     namespace = meta.get("namespace", "default")
@@ -217,8 +243,22 @@ def pod(
     claim_templates = {c["metadata"]["name"] for c in spec.get("volumeClaimTemplates", [])}
     volumes: list[tuple[str, str]] = []
     empty_dirs: list[tuple[str, str]] = []
+    secret_mounts: list[tuple[str, str]] = []
+    psc = podspec.get("securityContext", {})
     for mount in ctr.get("volumeMounts", []):
         vname, path = mount["name"], mount["mountPath"]
+        source = pod_volumes.get(vname, {}).get("secret")
+        if source is not None and not mount.get("subPath"):
+            if source.get("items") or secrets_root is None:
+                raise NotEmulated(f"secret volume {vname}: items, or no secrets_root given")
+            directory = secrets_root / name / vname
+            data = secret_data(docs, source["secretName"], secrets or {})
+            pki.write_secret_volume(directory, data, mode=int(source.get("defaultMode", 0o644)))
+            if psc.get("fsGroup") is not None:  # the kubelet gives the files to fsGroup
+                for key in data:
+                    os.chown(directory / key, 0, int(psc["fsGroup"]), follow_symlinks=True)
+            secret_mounts.append((str(directory), path))
+            continue
         if mount.get("subPath") or mount.get("readOnly"):
             raise NotEmulated(f"volumeMount {vname}: subPath/readOnly")
         if vname in claim_templates:
@@ -231,7 +271,6 @@ def pod(
         else:
             raise NotEmulated(f"volume {vname}")
 
-    psc = podspec.get("securityContext", {})
     csc = ctr.get("securityContext", {})
     uid = csc.get("runAsUser", psc.get("runAsUser"))
     gid = csc.get("runAsGroup", psc.get("runAsGroup"))
@@ -255,6 +294,7 @@ def pod(
         memory=None if memory is None else memory_bytes(memory),
         stop_timeout=int(podspec.get("terminationGracePeriodSeconds", 30)),
         ports={p["name"]: int(p["containerPort"]) for p in ctr.get("ports", []) if "name" in p},
+        secret_mounts=secret_mounts,
     )
 
 
