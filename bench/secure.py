@@ -23,7 +23,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from bench import cluster
 from bench.homes import REPO, kafka_dist
@@ -36,7 +36,10 @@ from kraftlab.secure import SecureLab
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KINDS = ("plaintext", "secure")
-LABS = {"plaintext": kraftlab.Lab, "secure": functools.partial(SecureLab, secure=True)}
+LABS: dict[str, Callable[..., kraftlab.Lab]] = {
+    "plaintext": kraftlab.Lab,
+    "secure": functools.partial(SecureLab, secure=True),
+}
 
 
 def servers_started(run: cluster.ClusterRun) -> Optional[float]:

@@ -52,6 +52,8 @@ class Outside:
         return f"{self.subnet}.200"
 
     def create(self) -> Outside:
+        if shutil.which("iptables") is None:
+            raise LabError("iptables is needed for the node ports (scripts/container-tools installs it)")
         run(["ip", "netns", "add", self.ns])
         self._created = True
         etc = NETNS_ETC / self.ns
