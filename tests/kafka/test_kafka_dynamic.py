@@ -11,7 +11,7 @@ together, a broker that fetched the first leader's (uncommitted) voter records a
 its log when another controller won the next epoch never learns the voters again (Kafka's
 KRaftControlRecordStateMachine keeps its read position past a truncation), finds no controller to
 register with, and exits after ``initial.broker.registration.timeout.ms`` (60 s); a restart heals
-it (Kubernetes restarts the container). Seen here on 4.4.0 in three of four parallel starts, always
+it (Kubernetes restarts the container). Seen here on 4.4.0 in four of five parallel starts, always
 on brokers that logged "Truncated to offset 0" (k8s/README.md, "Dynamic quorum")."""
 
 from __future__ import annotations
