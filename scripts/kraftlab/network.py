@@ -69,6 +69,10 @@ class Network:
         self._created_ns: list[str] = []
         self._bridge_created = False
 
+    def ordinals(self) -> list[int]:
+        """The pods of the network (a lab of two StatefulSets numbers them otherwise)."""
+        return list(range(self.pods))
+
     def ns(self, ordinal: int) -> str:
         return f"{self.prefix}-{self.topology.pod(ordinal)}"
 
@@ -80,7 +84,7 @@ class Network:
         return f"{self.subnet}.200"
 
     def all_ns(self) -> list[str]:
-        return [self.ns(i) for i in range(self.pods)] + [self.client_ns]
+        return [self.ns(i) for i in self.ordinals()] + [self.client_ns]
 
     def hosts_text(self) -> str:
         lines = [
@@ -89,7 +93,7 @@ class Network:
             # The machine's own name, which the client namespace keeps (no UTS namespace of its own).
             f"127.0.1.1\t{socket.gethostname()}",
         ]
-        for i in range(self.pods):
+        for i in self.ordinals():
             t = self.topology
             short = f"{t.pod(i)}.{t.service}"
             # As a pod's /etc/hosts in Kubernetes: its address, FQDN and hostname (the pod name).
@@ -114,7 +118,7 @@ class Network:
         run(["ip", "addr", "add", f"{self.subnet}.1/24", "dev", self.bridge])
         run(["ip", "link", "set", self.bridge, "up"])
         hosts = self.hosts_text()
-        addresses = [self.address(i) for i in range(self.pods)] + [self.client_address]
+        addresses = [self.address(i) for i in self.ordinals()] + [self.client_address]
         for index, (ns, addr) in enumerate(zip(self.all_ns(), addresses)):
             run(["ip", "netns", "add", ns])
             self._created_ns.append(ns)

@@ -76,15 +76,15 @@ def kafka_dist() -> Path:
     return dist
 
 
-def pack_tarball(dist: Path, dest_dir: Path) -> tuple[Path, str]:
-    """Pack ``dist`` as ``kafka_2.13-3.3.2.tgz`` laid out like the official tarball.
+def pack_tarball(dist: Path, dest_dir: Path, name: str = KAFKA_DIR_NAME) -> tuple[Path, str]:
+    """Pack ``dist`` as ``<name>.tgz`` (``kafka_2.13-3.3.2.tgz``) laid out like the official tarball.
 
     The archive is reproducible (sorted names, fixed mtimes and owners, no dotfiles), so
     the same installation gives the same SHA-512 and podman can reuse its build cache.
     Returns the tarball's path and its SHA-512 (lower-case hex).
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
-    target = dest_dir / TARBALL_NAME
+    target = dest_dir / f"{name}.tgz"
     tmp = target.with_suffix(".tmp")
 
     def members() -> Iterator[Path]:
@@ -102,7 +102,7 @@ def pack_tarball(dist: Path, dest_dir: Path) -> tuple[Path, str]:
     ):
         for path in members():
             rel = path.relative_to(dist).as_posix()
-            arcname = KAFKA_DIR_NAME if rel == "." else f"{KAFKA_DIR_NAME}/{rel}"
+            arcname = name if rel == "." else f"{name}/{rel}"
             info = tar.gettarinfo(str(path), arcname=arcname)
             info.uid = info.gid = 0
             info.uname = info.gname = ""
