@@ -195,7 +195,8 @@ def journey(lab: kraftlab.Lab, dist: Callable[[str], Dist], report: Report, made
     assert lab.features(last.home)["kraft.version"].finalized == "0"
 
 
-@pytest.mark.parametrize("made_by", ["entrypoint", "seed"])
+# The seed-made journey is the long one (8-9 min under load): full tier only (scripts/test --full).
+@pytest.mark.parametrize("made_by", ["entrypoint", pytest.param("seed", marks=pytest.mark.slow)])
 def test_rolling_upgrade_through_every_version(
     made_by: str, lab: kraftlab.Lab, dist: Callable[[str], Dist], report: Report
 ) -> None:
