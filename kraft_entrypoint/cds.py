@@ -341,6 +341,8 @@ def _throwaway_config(kafka_home: str, work: str) -> tuple[str, int]:
         raise BuildError(f"no server.properties template under {kafka_home}/config")
     broker, controller = _free_port(), _free_port()
     values = dict(properties.read(template))
+    # Kafka 4's template names a dynamic quorum at localhost:9093; this node's quorum is static.
+    values.pop("controller.quorum.bootstrap.servers", None)
     values.update({
         "process.roles": "broker,controller",
         "node.id": "1",
