@@ -52,6 +52,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     dist = kafka_dist()
     print(f"bench: Kafka distribution {dist}", file=sys.stderr, flush=True)
+    report.line("machine load average (1 min) at start", round(os.getloadavg()[0], 1))
 
     if wanted & {"P1", "P2", "P4"}:
         bench = startup.Bench(dist)
@@ -82,7 +83,8 @@ def main() -> None:
             report.note("P5 and P6 skipped: need root for podman")
         else:
             from bench import containers
-            for images in containers.build_images([j.strip() for j in args.java.split(",") if j.strip()]):
+            for images in containers.build_images([j.strip() for j in args.java.split(",") if j.strip()],
+                                                   report):
                 containers.image_sizes(images, report)
                 if "P5" in wanted:
                     _phase(f"P5 restart of a formatted pod, Java {images.java} image, with vs without CDS")
@@ -96,6 +98,7 @@ def main() -> None:
         reliability.run(report, wanted, args)
 
     elapsed = time.monotonic() - started
+    report.line("machine load average (1 min) at end", round(os.getloadavg()[0], 1))
     text = report.markdown(elapsed)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
