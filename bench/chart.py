@@ -63,8 +63,9 @@ def _median_run(runs: list[ClusterRun]) -> ClusterRun | None:
 
 
 def timeline(results: dict[str, list[ClusterRun]], out: Path) -> None:
-    labels = {"seed": "seed entrypoint.sh", "us": "kraft-entrypoint", "single": "1 node (floor)"}
-    chosen = [(kind, run) for kind in ("seed", "us", "single") if (run := _median_run(results.get(kind, [])))]
+    labels = {"seed": "seed entrypoint.sh", "us": "kraft-entrypoint", "us-cds": "kraft-entrypoint + CDS",
+              "single": "1 node (floor)"}
+    chosen = [(kind, run) for kind in labels if (run := _median_run(results.get(kind, [])))]
     rows = sum(run.pods for _, run in chosen)
     horizon = max((run.acked or max((e.t for e in run.events), default=0.0)) for _, run in chosen) * 1.05
     fig, ax = plt.subplots(figsize=(11, 1.0 + 0.55 * rows + 0.6 * len(chosen)))

@@ -1,6 +1,7 @@
 """P3: three pods started in parallel -> quorum leader + three brokers registered + an RF=3 acks=all
 write acknowledged; the seed's entrypoint.sh (failed starts restarted as Kubernetes does:
-10 s, 20 s, 40 s... back-off) vs ours, and a single node's cold start through ours (the floor).
+10 s, 20 s, 40 s... back-off) vs ours, ours again with CDS archives made for the host's JDK (as the
+image has them for its JDK), and a single node's cold start through ours (the floor).
 
 Uses scripts/kraftlab (network-namespace pods, the KraftProbe client) as it is; the only additions
 here are a thin layer of our own: the Kubernetes-like restart loop, a client thread that polls for
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from bench.homes import REPO, instrumented_home
+from bench.homes import REPO, cds_dist, instrumented_home
 from bench.report import Report, Row
 from bench.stats import Summary, ratios
 
@@ -51,7 +52,7 @@ class Event:
 
 @dataclass
 class ClusterRun:
-    kind: str  # "seed", "us", "single"
+    kind: str  # "seed", "us", "us-cds", "single"
     pods: int
     events: list[Event] = field(default_factory=list)
     ready: Optional[float] = None  # quorum leader + every broker registered
@@ -94,7 +95,7 @@ def one_run(
             lab.start_seed(i)
         elif kind == "single":
             lab.start(i, env=lab.pod_env(i, replicas=1))
-        else:
+        else:  # "us", "us-cds": the same start; the CDS home has cds/ (the entrypoint finds it)
             lab.start(i)
 
     def client() -> None:
@@ -204,12 +205,13 @@ def p3(dist: Path, report: Report, runs: int, cap: float, chart: Path) -> list[C
     if stale:
         kraftlab.log(f"removed leftovers of dead labs: {', '.join(stale)}")
     probe_dir = kraftlab.compile_probe(dist)
-    results: dict[str, list[ClusterRun]] = {"seed": [], "us": [], "single": []}
+    homes = {"seed": dist, "us": dist, "us-cds": cds_dist(dist), "single": dist}
+    results: dict[str, list[ClusterRun]] = {kind: [] for kind in homes}
     for i in range(runs):
-        order = ["seed", "us", "single"] if i % 2 == 0 else ["us", "seed", "single"]
+        order = ["seed", "us", "us-cds", "single"] if i % 2 == 0 else ["us-cds", "us", "seed", "single"]
         for kind in order:
             print(f"bench: P3 run {i + 1}/{runs}: {kind}", file=sys.stderr, flush=True)
-            result = one_run(kind, dist, probe_dir, cap)
+            result = one_run(kind, homes[kind], probe_dir, cap)
             results[kind].append(result)
             print(f"bench: P3 {kind}: ready {result.ready}, acked {result.acked}, restarts {result.restarts}"
                   f"{', ' + result.error if result.error else ''}", file=sys.stderr, flush=True)
@@ -217,7 +219,7 @@ def p3(dist: Path, report: Report, runs: int, cap: float, chart: Path) -> list[C
     def acked(kind: str) -> list[float]:
         return [r.acked if r.acked is not None else cap for r in results[kind]]
 
-    seed_t, our_t, single_t = acked("seed"), acked("us"), acked("single")
+    seed_t, our_t, cds_t, single_t = acked("seed"), acked("us"), acked("us-cds"), acked("single")
     failed = {kind: sum(r.acked is None for r in rs) for kind, rs in results.items()}
     for kind, count in failed.items():
         report.line(f"P3 {kind} runs without an acknowledged write within {cap:.0f}s", f"{count}/{runs}")
@@ -238,11 +240,22 @@ def p3(dist: Path, report: Report, runs: int, cap: float, chart: Path) -> list[C
     report.add(floor)
     report.summary_lines("P3 single node time", floor.reference, "s")  # type: ignore[arg-type]
     report.summary_lines("P3 ratio us/single node", floor.ratio, "x")  # type: ignore[arg-type]
+    with_cds = Row("P3", "3 pods in parallel -> ... acked, kraft-entrypoint with CDS archives (host JDK)",
+                   "without CDS", Summary.of(our_t), Summary.of(cds_t), Summary.of(ratios(our_t, cds_t)),
+                   "without/with", digits=1)
+    report.add(with_cds)
+    report.summary_lines("P3 us with CDS time", with_cds.ours, "s")  # type: ignore[arg-type]
+    report.summary_lines("P3 ratio us without/with CDS", with_cds.ratio, "x")  # type: ignore[arg-type]
+    cds_restarts = Summary.of([r.restarts for r in results["us-cds"]]).median
+    report.line("P3 us-cds restarts per run (median)", cds_restarts)
     ready = [r.ready for r in results["us"] if r.ready is not None]
     seed_ready = [r.ready for r in results["seed"] if r.ready is not None]
     if ready and seed_ready:
         report.line("P3 seed quorum+brokers ready median s", Summary.of(seed_ready).median)
         report.line("P3 us quorum+brokers ready median s", Summary.of(ready).median)
+    cds_ready = [r.ready for r in results["us-cds"] if r.ready is not None]
+    if cds_ready:
+        report.line("P3 us-cds quorum+brokers ready median s", Summary.of(cds_ready).median)
     try:
         from bench.chart import timeline
         timeline(results, chart)

@@ -7,15 +7,19 @@
   exit code, sub-command) and every kafka-server-start.sh exec is appended with a wall-clock
   timestamp and $HOSTNAME to an events file (P3 timelines; the seed and we go through the same
   wrappers).
+- ``cds_dist``: a copy of the distribution with class-data sharing archives for this machine's JDK
+  in ``cds/``, made by ``kraft_entrypoint.cds`` as the image build makes them (P3 with CDS).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kraft-entrypoint"
 SEED_ENTRYPOINT = REPO / "tests" / "fixtures" / "seed" / "entrypoint.sh"
 
 
@@ -31,6 +35,8 @@ def _overlay(dist: Path, home: Path) -> Path:
     shutil.copytree(dist / "bin", home / "bin")
     shutil.copytree(dist / "config", home / "config")
     (home / "libs").symlink_to(dist / "libs")
+    if (dist / "cds").is_dir():
+        (home / "cds").symlink_to(dist / "cds")
     return home
 
 
@@ -72,3 +78,25 @@ def seed_script(home: Path, out: Path) -> Path:
     out.write_text(SEED_ENTRYPOINT.read_text().replace("/opt/kafka", str(home)))
     out.chmod(0o755)
     return out
+
+
+def cds_dist(dist: Path) -> Path:
+    """A copy of ``dist`` (jar modification times kept) whose ``cds/`` holds archives made for this
+    machine's JDK by ``kraft_entrypoint.cds``: a real format and a throw-away node run through the
+    copy's own scripts, so the class path at dump time is the one the wrappers of
+    ``instrumented_home`` give Kafka. Cached; remade when the archives no longer fit."""
+    from kraft_entrypoint import cds
+
+    target = CACHE / "bench-cds" / dist.name
+
+    def listing(path: Path) -> list[tuple[str, int, int]]:
+        return sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in (path / "libs").iterdir())
+
+    if (target.is_dir() and listing(target) == listing(dist)
+            and all(cds.inspect(str(target), tool, os.environ).archive for tool in cds.ARCHIVES)):
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(dist, target, symlinks=True)
+    if cds.build(str(target), os.environ) is None:
+        raise RuntimeError("this JDK cannot make CDS archives (HotSpot 11+ needed)")
+    return target

@@ -1,5 +1,6 @@
-"""bench/run: P1-P4 (seed vs us, interleaved), R1-R3 (the reliability tests with figure counts),
-a markdown table in bench/results/latest.md and the P3 chart in bench/results/p3-timeline.png."""
+"""bench/run: P1-P4 (seed vs us, interleaved), P5-P6 (containers with vs without CDS), R1-R3 (the
+reliability tests with figure counts), a markdown table in bench/results/latest.md and the P3 chart
+in bench/results/p3-timeline.png."""
 
 from __future__ import annotations
 
@@ -18,13 +19,17 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    parser.add_argument("--only", default="P1,P2,P3,P4,R1,R2,R3",
+    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,R1,R2,R3",
                         help="comma-separated figures to run (default: all)")
     parser.add_argument("--runs", type=int, default=15, help="interleaved pairs for P1 and P4 (default 15)")
     parser.add_argument("--p2-runs", type=int, default=9, help="interleaved pairs for P2 (default 9)")
     parser.add_argument("--p3-runs", type=int, default=3, help="P3 runs of each kind (default 3)")
     parser.add_argument("--p3-cap", type=float, default=300,
                         help="seconds one P3 run may take, restarts included (default 300)")
+    parser.add_argument("--p5-runs", type=int, default=7, help="interleaved pairs for P5 (default 7)")
+    parser.add_argument("--p6-runs", type=int, default=5, help="interleaved pairs for P6 (default 5)")
+    parser.add_argument("--java", default="11,17",
+                        help="Java versions of the images for P5 and P6 (default 11,17)")
     parser.add_argument("--r1-examples", type=int, default=5000, help="HYPOTHESIS_EXAMPLES for R1")
     parser.add_argument("--r2-processes", type=int, default=32, help="KRAFT_RACE_PROCESSES for R2")
     parser.add_argument("--r2-trials", type=int, default=200, help="KRAFT_RACE_TRIALS for R2")
@@ -34,7 +39,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md")
     args = parser.parse_args()
     if args.quick:
-        args.runs, args.p2_runs, args.p3_runs = 3, 2, 1
+        args.runs, args.p2_runs, args.p3_runs, args.p5_runs, args.p6_runs = 3, 2, 1, 2, 1
         args.r1_examples, args.r2_processes, args.r2_trials, args.r3_trials = 200, 8, 10, 30
     return args
 
@@ -47,6 +52,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     dist = kafka_dist()
     print(f"bench: Kafka distribution {dist}", file=sys.stderr, flush=True)
+    report.line("machine load average (1 min) at start", round(os.getloadavg()[0], 1))
 
     if wanted & {"P1", "P2", "P4"}:
         bench = startup.Bench(dist)
@@ -72,11 +78,27 @@ def main() -> None:
             cluster.p3(dist, report, runs=args.p3_runs, cap=args.p3_cap,
                        chart=RESULTS / "p3-timeline.png")
 
+    if wanted & {"P5", "P6"}:
+        if os.geteuid() != 0:
+            report.note("P5 and P6 skipped: need root for podman")
+        else:
+            from bench import containers
+            for images in containers.build_images([j.strip() for j in args.java.split(",") if j.strip()],
+                                                   report):
+                containers.image_sizes(images, report)
+                if "P5" in wanted:
+                    _phase(f"P5 restart of a formatted pod, Java {images.java} image, with vs without CDS")
+                    containers.p5_restart(images, report, args.p5_runs)
+                if "P6" in wanted:
+                    _phase(f"P6 first start of a pod, Java {images.java} image, with vs without CDS")
+                    containers.p6_first_start(images, report, args.p6_runs)
+
     if wanted & {"R1", "R2", "R3"}:
         from bench import reliability
         reliability.run(report, wanted, args)
 
     elapsed = time.monotonic() - started
+    report.line("machine load average (1 min) at end", round(os.getloadavg()[0], 1))
     text = report.markdown(elapsed)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
