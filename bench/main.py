@@ -19,7 +19,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    parser.add_argument("--only", default="P1,P2,P3,P4,P5,P6,R1,R2,R3",
+    parser.add_argument("--only", default="P1,P2,P1P,P2P,P3,P4,P5,P6,R1,R2,R3",
                         help="comma-separated figures to run (default: all)")
     parser.add_argument("--runs", type=int, default=15, help="interleaved pairs for P1 and P4 (default 15)")
     parser.add_argument("--p2-runs", type=int, default=9, help="interleaved pairs for P2 (default 9)")
@@ -68,6 +68,10 @@ def main() -> None:
                 startup.p4_dry_run(bench, report, args.runs)
         finally:
             bench.close()
+
+    if wanted & {"P1P", "P2P"}:  # seed, the apache/kafka image's path and us on Kafka 4.4.0 (bench/peer.py)
+        from bench import peer
+        peer.run(report, wanted, args.runs, args.p2_runs, output=args.output.with_name("peer.md"))
 
     if "P3" in wanted:
         _phase("P3 three pods in parallel -> quorum + 3 brokers + acks=all write (real Kafka)")
