@@ -23,6 +23,7 @@ import json
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -37,6 +38,8 @@ from .versions import kafka_version, version_key
 
 #: Heap of a controller-only JVM (the metadata log of a test cluster is small).
 CONTROLLER_HEAP = "-Xmx256m -Xms256m"
+#: JVM options of the tools the lab runs: start fast (C1 only, serial GC), as short-lived clients.
+FAST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true"
 #: The entrypoint's log line for a controller that Kafka cannot add by itself (cli.py).
 _HINT = re.compile(r"to make it a voter, run once it is up: (.+)$", re.MULTILINE)
 
@@ -236,6 +239,20 @@ class QuorumLab(Lab):
         shutil.rmtree(self.data_dir(slot), ignore_errors=True)
         return code
 
+    def close(self, *, keep_workdir: bool = False) -> list[str]:
+        """Stop the brokers, then the controllers (a broker's controlled shutdown needs them)."""
+        for group in (self.broker_slots(), self.controller_slots()):
+            running = [slot for slot in group if slot in self.running()]
+            for slot in running:
+                self.current(slot).process.send_signal(signal.SIGTERM)
+            for slot in running:
+                try:
+                    self.current(slot).process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    self.current(slot).process.kill()
+                    self.current(slot).process.wait(timeout=30)
+        return super().close(keep_workdir=keep_workdir)
+
     def bootstrap(self, ordinals: Optional[Iterable[int]] = None) -> str:
         """Client bootstrap: the brokers among ``ordinals`` (default: every broker)."""
         chosen = self.broker_slots() if ordinals is None else ordinals
@@ -272,9 +289,9 @@ class QuorumLab(Lab):
             ]
         else:
             where = ["--bootstrap-server", self.bootstrap(running)]
-        return self.tool(
-            self.kafka_home, "kafka-metadata-quorum.sh", *where, *args, timeout=timeout, check=check
-        )
+        argv = [str(self.kafka_home / "bin" / "kafka-metadata-quorum.sh"), *where, *args]
+        wrapped = self.net.exec_argv(self.net.client_ns, argv)
+        return run(wrapped, timeout=timeout, check=check, env=self.tool_env())
 
     def describe_status(self) -> QuorumStatus:
         return QuorumStatus.parse(self.quorum_tool("describe", "--status").stdout)
@@ -304,14 +321,21 @@ class QuorumLab(Lab):
         assert isinstance(result, tuple)
         return result
 
+    def tool_env(self) -> dict[str, str]:
+        """A command-line tool's environment: small heap, and a JVM tuned to start fast (each
+        poll of the quorum is a JVM start; the tool's own G1 settings suit a server)."""
+        env = self.base_env()
+        env["KAFKA_HEAP_OPTS"] = "-Xmx128m"
+        env["KAFKA_JVM_PERFORMANCE_OPTS"] = FAST_JVM
+        env["LOG_DIR"] = str(self.workdir / "tool-logs")  # not the shared installation's logs/
+        return env
+
     def pod_tool(
         self, slot: int, argv: Sequence[str], timeout: float = 90, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         """A command run inside pod ``slot`` (its namespace and hostname), as ``kubectl exec``."""
-        env = self.base_env()
-        env["KAFKA_HEAP_OPTS"] = "-Xmx128m"
         wrapped = self.net.exec_argv(self.net.ns(slot), list(argv), hostname=self.topology.pod(slot))
-        return run(wrapped, timeout=timeout, check=check, env=env)
+        return run(wrapped, timeout=timeout, check=check, env=self.tool_env())
 
     def add_controller_hint(self, slot: int) -> Optional[list[str]]:
         """The add-controller command the entrypoint logged for this start, if it logged one."""

@@ -132,8 +132,8 @@ def test_rolling_restart_brokers_then_controllers_under_acks_all(formed: Formed,
             stopped = time.monotonic() - start
             assert code in (0, 143), lab.current(slot).tail()
             pod_run = lab.start(slot)
-            if slot in BROKERS:
-                lab.wait_formed(CONTROLLERS)
+            if slot in BROKERS:  # every partition has a replica here: a full ISR means it is back
+                lab.check_alive([slot])
                 lab.wait_isr(topic, BROKERS)
             else:
                 described, _ = lab.wait_voters(CONTROLLERS)
@@ -164,4 +164,7 @@ def test_rolling_restart_brokers_then_controllers_under_acks_all(formed: Formed,
     )
     assert result.failed == []
     assert not lost
-    assert lab.status().cluster_id == cluster_id
+    status = lab.status()
+    assert status.cluster_id == cluster_id
+    assert status.brokers == BROKERS
+    assert status.voters == CONTROLLERS

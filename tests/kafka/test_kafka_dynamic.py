@@ -156,7 +156,7 @@ def test_grow_to_five_and_back_under_acks_all(formed: Formed, report: Report) ->
                 added = lab.pod_tool(slot, hint)  # kubectl exec kafka-controller-N -- <the logged command>
                 assert f"Added controller {slot}" in added.stdout, added.stdout + added.stderr
             expected.add(slot)
-            voters = voters_of(*lab.wait_voters(expected))
+            voters = voters_of(*lab.wait_voters(expected))  # describe --replication, then --status
             assert voters[slot] == lab.meta_directory_id(slot)
             report.time(
                 f"{version}: dynamic, {lab.topology.pod(slot)} started to caught-up voter",
@@ -164,7 +164,7 @@ def test_grow_to_five_and_back_under_acks_all(formed: Formed, report: Report) ->
             )
         for slot in reversed(ADDED):  # the StatefulSet removes its highest ordinal first
             start = time.monotonic()
-            directory = voters_of(lab.describe_status(), lab.describe_replication())[slot]
+            directory = voters[slot]  # the DirectoryId of its row, as k8s/README.md reads it
             lab.delete_pod(slot)  # scale down and delete its volume (a running one would rejoin)
             removed = lab.remove_controller(slot, directory)
             assert f"controller {slot}" in removed.stdout, removed.stdout + removed.stderr
