@@ -145,7 +145,7 @@ class TripleBench(Bench):
     (the default configs), /mnt/shared/config (empty), the storage CDS archive made as the image's
     build makes it, a cluster id made once as a user makes the Secret's."""
 
-    def __init__(self, dist: Path) -> None:
+    def __init__(self, dist: Path, cds: bool = True) -> None:
         super().__init__(dist)
         self.version = versions.kafka_version(dist)
         self.major = versions.major(dist)
@@ -157,7 +157,8 @@ class TripleBench(Bench):
         self.mounted_dir.mkdir()
         image_default_configs(self.opt_kafka, self.docker_dir, self.major)
         self.cluster_id = self._tool("random-uuid").strip().splitlines()[-1]
-        self.cds_classes = self._storage_archive()
+        # without the archive, the JVM warns that the named storage.jsa is missing and goes on
+        self.cds_classes = self._storage_archive() if cds else 0
 
     def _tool(self, *args: str, extra: Optional[dict[str, str]] = None) -> str:
         result = subprocess.run([str(self.opt_kafka / "bin" / "kafka-storage.sh"), *args],
@@ -255,6 +256,9 @@ def _check(m: Measured, what: str, expect: str = "") -> None:
 ORDERS = list(itertools.permutations(range(len(PATHS))))
 
 
+LOAD_SAMPLES: list[float] = []  # the 1-min load average after each triple of this process
+
+
 def triples(n: int, runners: Sequence[Callable[[], Measured]]) -> list[list[Measured]]:
     """n triples; triple i runs in the order ORDERS[i % 6], so each path is first, second and last
     equally often over six triples. Returns the runs of each path, index i = triple i."""
@@ -262,6 +266,7 @@ def triples(n: int, runners: Sequence[Callable[[], Measured]]) -> list[list[Meas
     for i in range(n):
         for k in ORDERS[i % len(ORDERS)]:
             runs[k].append(runners[k]())
+        LOAD_SAMPLES.append(os.getloadavg()[0])
     return runs
 
 
@@ -366,7 +371,8 @@ def markdown(figs: Sequence[Figure], bench: TripleBench, load: tuple[str, str], 
            f"{platform.release()}, "
            f"Python {sys.version.split()[0]}, {(java.splitlines() or ['?'])[0]}. The same Kafka "
            f"{bench.version} jars (scripts/kafka-dist) for the three paths. Load average (1, 5, 15 min) "
-           f"at the start: {load[0]}; at the end: {load[1]}.", "",
+           f"at the start: {load[0]}; at the end: {load[1]}; 1-min load after each triple: "
+           f"{_spread(LOAD_SAMPLES)} (the bench itself keeps about one core busy).", "",
            "| figure | " + " | ".join(LABELS[p] for p in PATHS) + " | peer/us | seed/us |",
            "| --- | --- | --- | --- | --- | --- |"]
     for fig in figs:
@@ -386,11 +392,21 @@ def markdown(figs: Sequence[Figure], bench: TripleBench, load: tuple[str, str], 
                 f"{sum(bool(ALREADY.search(m.stderr)) for m in p1.runs['seed'])}/{len(p1.runs['seed'])}, "
                 f"apache/kafka image path {sum(bool(ALREADY.search(m.stderr)) for m in p1.runs['peer'])}/"
                 f"{len(p1.runs['peer'])}, kraft-entrypoint 0/{len(p1.runs['us'])} (no JVM on a restart).", ""]
-    out += [f"The image's storage CDS archive (storage.jsa, made here as its build makes it) served "
-            f"{bench.cds_classes} classes to the wrapper's JVM.", "",
-            NOTES.strip(), "",
-            f"Bench wall time: {elapsed / 60:.1f} min.", ""]
+    if bench.cds_classes:
+        out += [f"The image's storage CDS archive (storage.jsa, made here as its build makes it) served "
+                f"{bench.cds_classes} classes to the wrapper's JVM.", ""]
+    else:
+        out += ["**Run with --no-cds**: no storage.jsa, the wrapper's JVM loads every class from the jars "
+                "(the image as if its build had not made the archive).", ""]
+    out += [NOTES.strip(), "", f"Bench wall time: {elapsed / 60:.1f} min.", ""]
     return "\n".join(out)
+
+
+def _spread(values: Sequence[float]) -> str:
+    if not values:
+        return "-"
+    s = Summary.of(values)
+    return f"median {s.median:.2f}, max {s.high:.2f}"
 
 
 def _mem_gib() -> float:
@@ -402,13 +418,13 @@ def _load() -> str:
 
 
 def run(report: Report, wanted: set[str], p1_runs: int, p2_runs: int, version: str = DEFAULT_VERSION,
-        output: Path = RESULTS / "peer.md") -> None:
+        output: Path = RESULTS / "peer.md", cds: bool = True) -> None:
     """P1P and/or P2P into ``report``, the table into ``output``."""
     started = datetime.datetime.now()
     load_start = _load()
     report.line("P1P/P2P load average at the start", load_start)
     dist = versions.fetch_dist(version)
-    bench = TripleBench(dist)
+    bench = TripleBench(dist, cds=cds)
     figs: list[Figure] = []
     try:
         if "P1P" in wanted:
@@ -423,6 +439,7 @@ def run(report: Report, wanted: set[str], p1_runs: int, p2_runs: int, version: s
             add_to_report(report, figs[-1], bench.version)
         load_end = _load()
         report.line("P1P/P2P load average at the end", load_end)
+        report.line("P1P/P2P 1-min load after each triple", _spread(LOAD_SAMPLES))
         report.note(f"P1P/P2P: Kafka {bench.version} jars for the seed, the apache/kafka image path "
                     f"(bench/peer_driver.sh) and us; table and what is stubbed: {output}")
         elapsed = (datetime.datetime.now() - started).total_seconds()
@@ -440,10 +457,12 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--runs", type=int, default=12, help="P1P triples (default 12)")
     parser.add_argument("--p2-runs", type=int, default=12, help="P2P triples (default 12)")
     parser.add_argument("--output", type=Path, default=RESULTS / "peer.md")
+    parser.add_argument("--no-cds", action="store_true",
+                        help="no storage.jsa for the image path (what its class-data archive saves)")
     args = parser.parse_args(argv)
     wanted = {item.strip().upper() for item in args.only.split(",") if item.strip()}
     report = Report()
-    run(report, wanted, args.runs, args.p2_runs, args.kafka, args.output)
+    run(report, wanted, args.runs, args.p2_runs, args.kafka, args.output, cds=not args.no_cds)
     print(args.output.read_text())
 
 
