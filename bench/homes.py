@@ -46,8 +46,13 @@ def _script(path: Path, text: str) -> None:
     path.chmod(0o755)
 
 
-def stub_home(dist: Path, home: Path) -> Path:
+def stub_home(dist: Path, home: Path, *, dist_storage_tool: bool = False) -> Path:
+    """``dist_storage_tool``: bin/kafka-storage.sh execs ``dist``'s own, so the JVM's class path
+    names ``dist/libs`` as it did when ``cds_dist`` dumped its archives (the JVM compares it)."""
     _overlay(dist, home)
+    if dist_storage_tool:
+        _script(home / "bin" / "kafka-storage.sh",
+                f'#!/bin/sh\n# bench: the real tool\nexec "{dist}/bin/kafka-storage.sh" "$@"\n')
     _script(home / "bin" / "kafka-server-start.sh",
             "#!/bin/sh\n# bench stub: the server 'starts' and exits\nexit 0\n")
     return home

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from bench.homes import REPO, stub_home
+from bench.homes import REPO, cds_dist, stub_home
 from bench.report import Report, Row
-from bench.startup import POD, Bench, Measured, measure
+from bench.startup import POD, PYTHON, Bench, Measured, measure
 from bench.stats import Summary, ratios
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -94,6 +94,10 @@ before the runs (not timed: the image neither makes nor shares an id).
   under `-XX:ArchiveClassesAtExit`; the bench makes it the same way on this JVM and jars before the
   runs, and checks that the wrapper's JVM loads classes from it. kafka.jsa (the server's archive) is
   not made: the server is stubbed and its archive is only named in KAFKA_JVM_PERFORMANCE_OPTS.
+  Ours, likewise as our image ships: the archives `python -m kraft_entrypoint.cds` makes at build
+  time, made here on a copy of the same jars for this JVM (bench/homes.py cds_dist); the entrypoint
+  hands the format JVM its storage archive, and the bench checks from the JVM's class-loading log
+  that it is taken. The seed's image has no archive. `--no-cds` runs the image path and ours without.
 - `kafka-server-start.sh` exits at once (bench/homes.py stub_home), for the three paths: the
   measurement ends at the exec.
 - The user: the image runs as appuser (uid 1000), here the bench's user; `id` still runs. The image's
@@ -106,8 +110,8 @@ before the runs (not timed: the image neither makes nor shares an id).
   template there with the `controller.quorum.bootstrap.servers` line turned into the
   `controller.quorum.voters=` line its sed fills (3.x templates carry it). On a restart its format
   fails "already formatted" (4.x has no silent skip) and the script, without `set -e`, goes on to the
-  exec, as before. We get KRAFT_TEMPLATE and an empty controller.quorum.bootstrap.servers
-  (kraftlab.versions.entrypoint_env), as every 4.x pod of the test lab does.
+  exec, as before. We need nothing: the entrypoint reads the version from libs/ and takes the 4.x
+  template (config/server.properties) itself.
 """
 
 
@@ -159,6 +163,11 @@ class TripleBench(Bench):
         self.cluster_id = self._tool("random-uuid").strip().splitlines()[-1]
         # without the archive, the JVM warns that the named storage.jsa is missing and goes on
         self.cds_classes = self._storage_archive() if cds else 0
+        # each image as it ships: ours has its storage archive too (the seed's has none)
+        self.our_cds_classes = 0
+        if cds:
+            self.our_home = stub_home(cds_dist(dist), self.root / "our-home-cds", dist_storage_tool=True)
+            self.our_cds_classes = self._our_archived_classes()
 
     def _tool(self, *args: str, extra: Optional[dict[str, str]] = None) -> str:
         result = subprocess.run([str(self.opt_kafka / "bin" / "kafka-storage.sh"), *args],
@@ -197,10 +206,18 @@ class TripleBench(Bench):
             raise RuntimeError("the wrapper's JVM loaded no class from storage.jsa (CDS not in use)")
         return shared
 
-    def our_env(self, share: Path) -> dict[str, str]:
-        # kraftlab.versions.entrypoint_env: the 4.x template's place and its dynamic-quorum line
-        extra: dict[str, str] = versions.entrypoint_env(self.our_home)
-        return super().our_env(share) | extra
+    def _our_archived_classes(self) -> int:
+        """Our first start once with the format JVM's class loading logged: the entrypoint must
+        have handed it our storage archive and the JVM must have taken it."""
+        share = self.fresh_share()
+        log = self.root / "our-cds-class-load.log"
+        env = self.our_env(share) | {"KAFKA_JVM_PERFORMANCE_OPTS": f"-Xlog:class+load:file={log}"}
+        m = measure([PYTHON, "-m", "kraft_entrypoint"], env, self.root)
+        _check(m, "our first start (CDS check)", "uses")
+        shared = sum("shared objects file" in line for line in log.read_text().splitlines())
+        if shared == 0:
+            raise RuntimeError("our format JVM loaded no class from our storage archive (CDS not in use)")
+        return shared
 
     def peer_env(self, share: Path) -> dict[str, str]:
         return self.base_env() | statefulset_env(share / "0", self.cluster_id) | {
@@ -393,11 +410,13 @@ def markdown(figs: Sequence[Figure], bench: TripleBench, load: tuple[str, str], 
                 f"apache/kafka image path {sum(bool(ALREADY.search(m.stderr)) for m in p1.runs['peer'])}/"
                 f"{len(p1.runs['peer'])}, kraft-entrypoint 0/{len(p1.runs['us'])} (no JVM on a restart).", ""]
     if bench.cds_classes:
-        out += [f"The image's storage CDS archive (storage.jsa, made here as its build makes it) served "
-                f"{bench.cds_classes} classes to the wrapper's JVM.", ""]
+        out += [f"Class-data sharing as each image ships it: the apache/kafka image's storage.jsa (made "
+                f"here as its build makes it) served {bench.cds_classes} classes to the wrapper's JVM; "
+                f"our storage archive served {bench.our_cds_classes} to our format JVM (a first start "
+                f"only: our restart runs no JVM). The seed has none.", ""]
     else:
-        out += ["**Run with --no-cds**: no storage.jsa, the wrapper's JVM loads every class from the jars "
-                "(the image as if its build had not made the archive).", ""]
+        out += ["**Run with --no-cds**: no archive for the image path nor for us; every JVM loads its "
+                "classes from the jars (both images as if their builds had not made archives).", ""]
     out += [NOTES.strip(), "", f"Bench wall time: {elapsed / 60:.1f} min.", ""]
     return "\n".join(out)
 
@@ -458,7 +477,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("--p2-runs", type=int, default=12, help="P2P triples (default 12)")
     parser.add_argument("--output", type=Path, default=RESULTS / "peer.md")
     parser.add_argument("--no-cds", action="store_true",
-                        help="no storage.jsa for the image path (what its class-data archive saves)")
+                        help="no class-data sharing archive for the image path nor for us")
     args = parser.parse_args(argv)
     wanted = {item.strip().upper() for item in args.only.split(",") if item.strip()}
     report = Report()
