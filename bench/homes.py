@@ -8,7 +8,7 @@
   timestamp and $HOSTNAME to an events file (P3 timelines; the seed and we go through the same
   wrappers).
 - ``cds_dist``: a copy of the distribution with class-data sharing archives for this machine's JDK
-  in ``cds/``, made by ``kraft_entrypoint.cds`` as the image build makes them (P3 with CDS).
+  in ``cds/``, made by ``kraft_entrypoint.cds_build`` as the image build makes them (P3 with CDS).
 """
 
 from __future__ import annotations
@@ -87,10 +87,10 @@ def seed_script(home: Path, out: Path) -> Path:
 
 def cds_dist(dist: Path) -> Path:
     """A copy of ``dist`` (jar modification times kept) whose ``cds/`` holds archives made for this
-    machine's JDK by ``kraft_entrypoint.cds``: a real format and a throw-away node run through the
+    machine's JDK by ``kraft_entrypoint.cds_build``: a real format and a throw-away node run through the
     copy's own scripts, so the class path at dump time is the one the wrappers of
     ``instrumented_home`` give Kafka. Cached; remade when the archives no longer fit."""
-    from kraft_entrypoint import cds
+    from kraft_entrypoint import cds, cds_build
 
     target = CACHE / "bench-cds" / dist.name
 
@@ -102,6 +102,6 @@ def cds_dist(dist: Path) -> Path:
         return target
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(dist, target, symlinks=True)
-    if cds.build(str(target), os.environ) is None:
+    if cds_build.build(str(target), os.environ) is None:
         raise RuntimeError("this JDK cannot make CDS archives (HotSpot 11+ needed)")
     return target

@@ -94,7 +94,7 @@ before the runs (not timed: the image neither makes nor shares an id).
   under `-XX:ArchiveClassesAtExit`; the bench makes it the same way on this JVM and jars before the
   runs, and checks that the wrapper's JVM loads classes from it. kafka.jsa (the server's archive) is
   not made: the server is stubbed and its archive is only named in KAFKA_JVM_PERFORMANCE_OPTS.
-  Ours, likewise as our image ships: the archives `python -m kraft_entrypoint.cds` makes at build
+  Ours, likewise as our image ships: the archives `python -m kraft_entrypoint.cds_build` makes at build
   time, made here on a copy of the same jars for this JVM (bench/homes.py cds_dist); the entrypoint
   hands the format JVM its storage archive, and the bench checks from the JVM's class-loading log
   that it is taken. The seed's image has no archive. `--no-cds` runs the image path and ours without.

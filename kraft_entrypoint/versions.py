@@ -15,7 +15,6 @@ Pure: no I/O, no environment.
 from __future__ import annotations
 
 import base64
-import hashlib
 import itertools
 import posixpath
 import re
@@ -418,6 +417,8 @@ def directory_id(cluster_id: str, node_id: int) -> str:
         raise ValueError(f"cluster id {cluster_ids.shown(cluster_id)} is not valid: {problem}")
     if not _is_node_id(node_id):
         raise ValueError(f"node id {node_id!r} is not a whole number from 0 to 2147483647")
+    import hashlib  # here, not at the top: it loads OpenSSL (~4 MiB), which only this needs
+
     for counter in itertools.count():
         message = b"\0".join(
             (_DIRECTORY_ID_DOMAIN, cluster_id.encode("ascii"), b"%d" % node_id, b"%d" % counter)
