@@ -5,9 +5,9 @@ server.properties translation and then the storage format, "already formatted" i
 
 P1P: restart of a formatted node -> exec of kafka-server-start.sh; P2P: first start of pod 0 -> exec.
 As in P1/P2 (bench/startup.py) kafka-server-start.sh is a stub that exits, so a run ends at the exec;
-wall time and peak RSS (wait4) per run. Runs are interleaved triples, their order cycling through
-the six permutations; the ratios are taken triple by triple. The table goes to bench/results/peer.md
-and, from bench/run, into the report (bench/results/latest.md).
+wall time and peak RSS (bench.startup.measure) per run. Runs are interleaved triples, their order
+cycling through the six permutations; the ratios are taken triple by triple. The table goes to
+bench/results/peer.md and, from bench/run, into the report (bench/results/latest.md).
 
 Standalone: ``.venv/bin/python -m bench.peer [--kafka 4.4.0] [--runs 12] [--p2-runs 12]``.
 """
