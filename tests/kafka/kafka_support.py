@@ -9,6 +9,7 @@ import re
 import secrets
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -46,6 +47,25 @@ class Dist:
 #: (kafka-dist.d/versions.txt), the default (3.3.2) first.
 MATRIX = kraftlab.supported()
 DEFAULT_VERSION = kraftlab.DEFAULT_VERSION
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a producer's acknowledged messages became once the topic is read back."""
+
+    consumed: list[str]
+    lost: set[str]  # acknowledged, never read back
+    duplicates: list[str]  # read back more than once
+
+    @classmethod
+    def of(cls, result: kraftlab.ProduceResult, consumed: list[str]) -> Delivery:
+        counts = Counter(consumed)
+        return cls(consumed, set(result.acked) - set(consumed), [v for v, n in counts.items() if n > 1])
+
+    def summary(self, result: kraftlab.ProduceResult) -> str:
+        """For the report: the producer's last line and the read-back counts."""
+        return (f"{result.done_line}, consumed {len(self.consumed)}, lost {len(self.lost)}, "
+                f"duplicates {len(self.duplicates)}")
 
 
 def version_id(version: str) -> str:

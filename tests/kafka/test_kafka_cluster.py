@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Callable
@@ -19,6 +18,7 @@ import pytest
 from kafka_support import (
     MATRIX,
     VOTERS,
+    Delivery,
     Dist,
     FormatEvidence,
     Report,
@@ -111,14 +111,10 @@ def test_rolling_restart_under_acks_all_producer(formed: Formed, report: Report)
     finally:
         result = producer.stop()
     consumed = lab.consume(topic)
-    lost = set(result.acked) - set(consumed)
-    duplicates = [v for v, n in Counter(consumed).items() if n > 1]
-    report.finding(
-        f"{formed.version}: rolling restart: {result.done_line}, consumed {len(consumed)}, "
-        f"lost {len(lost)}, duplicates {len(duplicates)}"
-    )
+    delivery = Delivery.of(result, consumed)
+    report.finding(f"{formed.version}: rolling restart: {delivery.summary(result)}")
     assert result.failed == []
-    assert not lost
+    assert not delivery.lost
     assert lab.status().cluster_id == cluster_id
     assert (lab.share_dir / "cluster_id").read_text().strip() == cluster_id
 

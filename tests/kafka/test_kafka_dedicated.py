@@ -11,7 +11,6 @@ leader) with no acknowledged message lost and no pod formatted again."""
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Callable
 import pytest
 from kafka_support import (
     BOOTSTRAP_FILES,
+    Delivery,
     Dist,
     Report,
     assert_formatted_once,
@@ -157,15 +157,14 @@ def test_rolling_restart_brokers_then_controllers_under_acks_all(formed: Formed,
     finally:
         result = producer.stop()
     consumed = lab.consume(topic)
-    lost = set(result.acked) - set(consumed)
-    duplicates = [v for v, n in Counter(consumed).items() if n > 1]
+    delivery = Delivery.of(result, consumed)
     report.finding(
-        f"{formed.version}: dedicated rolling restart (brokers, then controllers): {result.done_line}, "
-        f"consumed {len(consumed)}, lost {len(lost)}, duplicates {len(duplicates)}, "
+        f"{formed.version}: dedicated rolling restart (brokers, then controllers): "
+        f"{delivery.summary(result)}, "
         f"quorum leaders seen after the controller restarts {sorted(leaders)}"
     )
     assert result.failed == []
-    assert not lost
+    assert not delivery.lost
     status = lab.status()
     assert status.cluster_id == cluster_id
     assert status.brokers == BROKERS

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Callable
 
 import pytest
 from kafka_support import (
+    Delivery,
     Dist,
     Report,
     assert_formatted_once,
@@ -180,14 +180,13 @@ def test_grow_to_five_and_back_under_acks_all(formed: Formed, report: Report) ->
     finally:
         result = producer.stop()
     consumed = lab.consume(topic)
-    lost = set(result.acked) - set(consumed)
-    duplicates = [v for v, n in Counter(consumed).items() if n > 1]
+    delivery = Delivery.of(result, consumed)
     report.finding(
         f"{version}: dynamic quorum 3 -> 5 -> 3 ({'auto-join' if AUTO_JOIN[version] else 'add-controller'}): "
-        f"{result.done_line}, consumed {len(consumed)}, lost {len(lost)}, duplicates {len(duplicates)}"
+        f"{delivery.summary(result)}"
     )
     assert result.failed == []
-    assert not lost
+    assert not delivery.lost
     assert set(lab.describe_status().voters) == INITIAL
     # No pod was restarted by hand: one start each, all still running the same process.
     started = {slot: len(runs) for slot, runs in lab.runs.items()}

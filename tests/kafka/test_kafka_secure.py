@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 import stat
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import pytest
 from kafka_support import (
     DEFAULT_VERSION,
     VOTERS,
+    Delivery,
     Dist,
     Report,
     assert_not_formatted,
@@ -412,15 +412,11 @@ def test_rolling_restart_under_acks_all_producer(secured: Secured, report: Repor
         result = producer.stop()
     with lab.acting_as(CLIENT):
         consumed = lab.consume(topic)
-    lost = set(result.acked) - set(consumed)
-    duplicates = [v for v, n in Counter(consumed).items() if n > 1]
-    report.finding(
-        f"{DEFAULT_VERSION} secure: rolling restart: {result.done_line}, consumed {len(consumed)}, "
-        f"lost {len(lost)}, duplicates {len(duplicates)}"
-    )
+    delivery = Delivery.of(result, consumed)
+    report.finding(f"{DEFAULT_VERSION} secure: rolling restart: {delivery.summary(result)}")
     assert result.failed == []
     assert len(result.acked) > 100
-    assert not lost
+    assert not delivery.lost
 
 
 def test_no_secret_in_any_output_and_secret_files_are_0600(secured: Secured) -> None:

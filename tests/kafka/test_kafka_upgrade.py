@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter
 from collections.abc import Iterator
 from typing import Callable
 
@@ -30,6 +29,7 @@ from kafka_support import (
     DEFAULT_VERSION,
     MATRIX,
     VOTERS,
+    Delivery,
     Dist,
     Report,
     assert_not_formatted,
@@ -179,14 +179,10 @@ def journey(lab: kraftlab.Lab, dist: Callable[[str], Dist], report: Report, made
     after = lab.produce("after", "after", 100)
     assert after.failed == []
     consumed = {topic: lab.consume(topic) for topic in ("before", "journey", "after")}
-    lost = set(result.acked) - set(consumed["journey"])
-    duplicates = [v for v, n in Counter(consumed["journey"]).items() if n > 1]
-    report.finding(
-        f"journey ({made_by}) {' -> '.join([first.version, *HOPS])}: {result.done_line}, "
-        f"consumed {len(consumed['journey'])}, lost {len(lost)}, duplicates {len(duplicates)}"
-    )
+    delivery = Delivery.of(result, consumed["journey"])
+    report.finding(f"journey ({made_by}) {' -> '.join([first.version, *HOPS])}: {delivery.summary(result)}")
     assert result.failed == []
-    assert not lost
+    assert not delivery.lost
     assert sorted(consumed["before"]) == sorted(before.acked)
     assert sorted(consumed["after"]) == sorted(after.acked)
     assert lab.status().cluster_id == cluster_id
