@@ -27,18 +27,9 @@ from bench.stats import Summary, ratios
 sys.path.insert(0, str(REPO / "tests" / "container"))
 import container_harness as h
 
-BASES = {"11": "docker.io/library/openjdk:11", "17": "docker.io/library/eclipse-temurin:17-jre"}
-FQDN = "kafka-0.kafka-svc.kafka-kraft.svc.cluster.local"
-#: The pod of k8s/kafka.yaml, reduced to one voter (its heap, its variables).
-POD_ENV = {
-    "HOSTNAME": "kafka-0",
-    "REPLICAS": "1",
-    "SERVICE": "kafka-svc",
-    "NAMESPACE": "kafka-kraft",
-    "CLUSTER_ID": "59AQxW_URq66JWEb-dMvUA",
-    "DATA_DIR": "/var/lib/kafka/data/kraft",
-    "KAFKA_HEAP_OPTS": "-Xms512m -Xmx512m",
-}
+BASES = {"11": h.BASE_IMAGE, "17": h.BASE_IMAGE_17}
+#: The single pod of the container tests (k8s/kafka.yaml's, one voter) with the manifest's heap.
+POD_ENV = {"KAFKA_HEAP_OPTS": "-Xms512m -Xmx512m"}
 STARTED = b"Kafka Server started"
 EXPECT = {
     True: b"cds: kafka-server-start.sh uses /opt/kafka/cds/server.jsa",
@@ -90,11 +81,8 @@ class Pod:
 
     def __init__(self, image: str, cds: bool, name: str) -> None:
         self.image, self.cds, self.name = image, cds, name
-        argv = ["podman", "create", "--name", name, *h.PODMAN_RUN_OPTS, "--network", "none",
-                "--hostname", "kafka-0", "--add-host", f"{FQDN}:127.0.0.1"]
-        for key, value in {**POD_ENV, "KRAFT_CDS": "auto" if cds else "off"}.items():
-            argv += ["--env", f"{key}={value}"]
-        h.run([*argv, image], timeout=120)
+        env = {**POD_ENV, "KRAFT_CDS": "auto" if cds else "off"}
+        h.run(["podman", "create", "--name", name, *h.single_pod_options(env), image], timeout=120)
 
     def start(self, timeout: float = 300) -> tuple[float, bytes]:
         """Seconds from `podman start` to "Kafka Server started" on the container's output; then

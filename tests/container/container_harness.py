@@ -55,6 +55,28 @@ PODMAN_RUN_OPTS: tuple[str, ...] = (
 )
 
 
+#: One pod of k8s/kafka.yaml reduced to a single voter, with the manifest's example cluster id and
+#: no heap (each user sets its own): the CDS tests and the P5/P6 bench start it.
+SINGLE_POD_FQDN = "kafka-0.kafka-svc.kafka-kraft.svc.cluster.local"
+SINGLE_POD_ENV = {
+    "HOSTNAME": "kafka-0",
+    "REPLICAS": "1",
+    "SERVICE": "kafka-svc",
+    "NAMESPACE": "kafka-kraft",
+    "CLUSTER_ID": "59AQxW_URq66JWEb-dMvUA",
+    "DATA_DIR": "/var/lib/kafka/data/kraft",
+}
+
+
+def single_pod_options(env: Mapping[str, str]) -> list[str]:
+    """``podman run``/``create`` options for that pod: no network, the pod's hostname with its FQDN
+    on loopback, and its environment (``env`` on top of SINGLE_POD_ENV)."""
+    options = [*PODMAN_RUN_OPTS, "--network", "none", "--hostname", "kafka-0",
+               "--add-host", f"{SINGLE_POD_FQDN}:127.0.0.1"]
+    for key, value in {**SINGLE_POD_ENV, **env}.items():
+        options += ["--env", f"{key}={value}"]
+    return options
+
 def log(message: str) -> None:
     """Progress for the (long) container tests, visible with ``pytest -s``."""
     print(f"[container] {message}", file=sys.stderr, flush=True)

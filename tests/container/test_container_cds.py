@@ -22,14 +22,7 @@ import pytest
 
 pytestmark = pytest.mark.container
 
-FQDN = "kafka-0.kafka-svc.kafka-kraft.svc.cluster.local"
 POD_ENV = {
-    "HOSTNAME": "kafka-0",
-    "REPLICAS": "1",
-    "SERVICE": "kafka-svc",
-    "NAMESPACE": "kafka-kraft",
-    "CLUSTER_ID": "59AQxW_URq66JWEb-dMvUA",
-    "DATA_DIR": "/var/lib/kafka/data/kraft",
     "KAFKA_HEAP_OPTS": "-Xms256m -Xmx256m",
     "KAFKA_OPTS": "-Xlog:class+load=info -Dkraft.test.opts=kept",
     "KAFKA_JVM_PERFORMANCE_OPTS": "-XX:+UseG1GC -Dkraft.test.perf=kept",
@@ -55,10 +48,7 @@ class Started:
 @contextmanager
 def single_node(image: str, name: str, env: dict[str, str], volumes: Sequence[str] = ()) -> Iterator[Started]:
     """One pod's first start; yields once Kafka logged that it started (or fails with its log)."""
-    argv = ["podman", "run", "--detach", "--name", name, *h.PODMAN_RUN_OPTS, "--network", "none",
-            "--hostname", "kafka-0", "--add-host", f"{FQDN}:127.0.0.1"]
-    for key, value in env.items():
-        argv += ["--env", f"{key}={value}"]
+    argv = ["podman", "run", "--detach", "--name", name, *h.single_pod_options(env)]
     for volume in volumes:
         argv += ["--volume", volume]
     try:
