@@ -194,29 +194,27 @@ class TripleBench(Bench):
         return self._archived_classes()
 
     def _archived_classes(self) -> int:
-        """Run the wrapper once with class loading logged: the archive must be in use, or the
-        peer path would be measured slower than the image's."""
-        share = self.fresh_share()
-        log = self.root / "cds-class-load.log"
-        env = self.peer_env(share) | {"KAFKA_JVM_PERFORMANCE_OPTS": f"-Xlog:class+load:file={log}"}
-        m = measure(self.peer_argv(), env, self.root)
-        _check(m, "peer first start (CDS check)", LAUNCHED)
-        shared = sum("shared objects file (top)" in line for line in log.read_text().splitlines())
-        if shared == 0:
-            raise RuntimeError("the wrapper's JVM loaded no class from storage.jsa (CDS not in use)")
-        return shared
+        """The wrapper once with class loading logged: the archive must be in use, or the peer
+        path would be measured slower than the image's."""
+        return self._classes_from_archive("the wrapper's JVM", self.peer_argv(), self.peer_env, LAUNCHED)
 
     def _our_archived_classes(self) -> int:
         """Our first start once with the format JVM's class loading logged: the entrypoint must
         have handed it our storage archive and the JVM must have taken it."""
+        return self._classes_from_archive("our format JVM", [PYTHON, "-m", "kraft_entrypoint"], self.our_env,
+                                          "cds: kafka-storage.sh uses")
+
+    def _classes_from_archive(self, who: str, argv: list[str], env_of: Callable[[Path], dict[str, str]],
+                              expect: str) -> int:
+        """How many classes ``who`` loaded from the storage archive on a first start (its own
+        class-loading log, "(top)": the archive on top of the JDK's default one); none is an error."""
         share = self.fresh_share()
-        log = self.root / "our-cds-class-load.log"
-        env = self.our_env(share) | {"KAFKA_JVM_PERFORMANCE_OPTS": f"-Xlog:class+load:file={log}"}
-        m = measure([PYTHON, "-m", "kraft_entrypoint"], env, self.root)
-        _check(m, "our first start (CDS check)", "uses")
-        shared = sum("shared objects file" in line for line in log.read_text().splitlines())
+        log = share / "class-load.log"
+        env = env_of(share) | {"KAFKA_JVM_PERFORMANCE_OPTS": f"-Xlog:class+load:file={log}"}
+        _check(measure(argv, env, self.root), f"{who}: first start (CDS check)", expect)
+        shared = sum("shared objects file (top)" in line for line in log.read_text().splitlines())
         if shared == 0:
-            raise RuntimeError("our format JVM loaded no class from our storage archive (CDS not in use)")
+            raise RuntimeError(f"{who} loaded no class from its storage archive (CDS not in use)")
         return shared
 
     def peer_env(self, share: Path) -> dict[str, str]:
