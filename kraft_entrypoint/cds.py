@@ -54,7 +54,6 @@ _USER_CDS_OPTION = re.compile(
 )
 #: Files of the JDK whose change makes an archive stale (size and modification time are compared).
 JDK_FILES = ("release", "lib/modules", "lib/server/libjvm.so", "lib/server/classes.jsa")
-#: A valid id for the throw-away node of the build (fixed, so the build does the same every time).
 
 
 def parse_mode(value: Optional[str]) -> str:

@@ -35,6 +35,7 @@ from kraft_entrypoint.cds import (
     write_stamp,
 )
 
+#: A valid id for the throw-away node of the build (fixed, so the build does the same every time).
 BUILD_CLUSTER_ID = "a3JhZnQtY2RzLWJ1aWxkIQ"  # base64 of "kraft-cds-build!"
 
 
