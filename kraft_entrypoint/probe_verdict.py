@@ -73,15 +73,11 @@ def target_of(properties: Mapping[str, str]) -> Target:
     if not names:
         raise ProbeConfigError("a controller without controller.listener.names")
     quorum = _quorum_endpoints(properties, names[0], protocols)
-    voter_endpoint = dict(quorum).get(node_id)
-    try:
-        endpoint = _own_endpoint(properties, names[0], protocols)
-    except ProbeConfigError:
-        if voter_endpoint is None:
-            raise
-        endpoint = voter_endpoint
-    if voter_endpoint is not None and endpoint.host in ("", "0.0.0.0", "::"):  # noqa: S104
-        endpoint = voter_endpoint
+    endpoint = (
+        _listed(properties, "advertised.listeners", names[0], protocols)
+        or dict(quorum).get(node_id)
+        or _own_endpoint(properties, names[0], protocols)
+    )
     mechanism = properties.get("sasl.mechanism.controller.protocol", "PLAIN").strip()
     others = tuple(e for number, e in quorum if number != node_id and e.address != endpoint.address)
     return Target(node_id, True, endpoint, mechanism or "PLAIN", others)
@@ -109,15 +105,25 @@ def _protocol(listener: str, protocols: Mapping[str, str]) -> str:
 
 def _own_endpoint(properties: Mapping[str, str], listener: str, protocols: Mapping[str, str]) -> Endpoint:
     """The listener as advertised (the address clients dial); else as bound, on this host."""
-    for key in ("advertised.listeners", "listeners"):
-        for item in properties.get(key, "").split(","):
-            match = _LISTENER.match(item.strip())
-            if match and match["name"] == listener:
-                host = match["host"].strip("[]")
-                if key == "listeners" and host in ("", "0.0.0.0", "::"):  # noqa: S104
-                    host = "localhost"
-                return Endpoint(host, int(match["port"]), _protocol(listener, protocols), listener)
-    raise ProbeConfigError(f"listener {listener} is in neither advertised.listeners nor listeners")
+    found = _listed(properties, "advertised.listeners", listener, protocols) or _listed(
+        properties, "listeners", listener, protocols
+    )
+    if found is None:
+        raise ProbeConfigError(f"listener {listener} is in neither advertised.listeners nor listeners")
+    return found
+
+
+def _listed(
+    properties: Mapping[str, str], key: str, listener: str, protocols: Mapping[str, str]
+) -> Optional[Endpoint]:
+    for item in properties.get(key, "").split(","):
+        match = _LISTENER.match(item.strip())
+        if match and match["name"] == listener:
+            host = match["host"].strip("[]")
+            if host in ("", "0.0.0.0", "::"):  # noqa: S104  (bound to every address: ask this host)
+                host = "localhost"
+            return Endpoint(host, int(match["port"]), _protocol(listener, protocols), listener)
+    return None
 
 
 def _quorum_endpoints(
