@@ -59,10 +59,10 @@ class Target:
 
 def target_of(properties: Mapping[str, str]) -> Target:
     """This node's probe target from its generated config; ProbeConfigError says what is missing."""
-    node_id = _node_id(properties)
     roles = {role.strip() for role in properties.get("process.roles", "").split(",") if role.strip()}
     if not roles:
         raise ProbeConfigError("it has no process.roles (not a KRaft config)")
+    node_id = _node_id(properties)
     protocols = _protocol_map(properties.get("listener.security.protocol.map", ""))
     if "broker" in roles:
         listener = properties.get("inter.broker.listener.name", "PLAINTEXT").strip()
