@@ -22,6 +22,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, Optional
@@ -42,6 +43,7 @@ from kraft_entrypoint.probe_verdict import (
     Target,
     Verdict,
     broker_verdict,
+    metadata_lag,
     parse_timeout,
     quorum_verdict,
     target_of,
@@ -76,8 +78,11 @@ def run(kind: str, environ: Mapping[str, str], timeout: float) -> Verdict:
         return Verdict(True, f"live: {target.endpoint.address} answers")
     if not target.controller_only:
         with _Client(target.endpoint, target.sasl_mechanism, security, timeout) as client:
+            # First the quorum (the broker forwards DescribeQuorum to the active controller), then
+            # the broker's metadata: judged only once that copy is known to be current.
+            quorum = client.current_quorum_view(target.node_id) if kind == "ready" else None
             view = client.broker_view()
-        return broker_verdict(kind, target.node_id, view)
+        return broker_verdict(kind, target.node_id, view, quorum)
     return quorum_verdict(kind, target.node_id, _quorum_view(target, security, timeout))
 
 
@@ -232,6 +237,21 @@ class _Client:
         )
         return BrokerView(frozenset(b.node_id for b in response.brokers), partitions)
 
+    def current_quorum_view(self, node_id: int, attempts: int = 4, pause: float = 0.25) -> QuorumView:
+        """The quorum's view, asked again for a moment while it shows this node's metadata behind
+        (a healthy broker's copy trails the high watermark only for the instant of a fetch)."""
+        try:
+            view = self.quorum_view()
+        except ProbeFailed as error:
+            raise ProbeFailed(f"the quorum did not answer through broker {node_id}: {error}") from None
+        for _ in range(attempts - 1):
+            lag = metadata_lag(node_id, view)
+            if lag is not None and lag == 0:
+                break
+            time.sleep(pause)
+            view = self.quorum_view()
+        return view
+
     def quorum_view(self) -> QuorumView:
         import kafka.errors
         from kafka.protocol.admin import DescribeQuorumRequest
@@ -258,7 +278,9 @@ class _Client:
 def _describe(error: BaseException) -> str:
     text = str(error).strip()
     name = type(error).__name__
-    return f"{name}: {text}" if text and text != name else name
+    if not text or text.startswith(name):
+        return text or name
+    return f"{name}: {text}"
 
 
 def _deadline(kind: str, timeout: float) -> None:

@@ -166,30 +166,6 @@ class BrokerView:
     partitions: tuple[PartitionState, ...] = ()
 
 
-def broker_verdict(kind: str, node_id: int, view: BrokerView) -> Verdict:
-    """startup: registered and unfenced; ready: that, and in the ISR of every partition it holds."""
-    if node_id not in view.brokers:
-        shown = ", ".join(str(b) for b in sorted(view.brokers)) or "none"
-        return Verdict(
-            False,
-            f"{kind}: broker {node_id} answers but is not a live broker in its metadata yet "
-            f"(not registered, fenced or shutting down; live brokers: {shown})",
-        )
-    if kind == "startup":
-        return Verdict(True, f"startup: broker {node_id} is registered and unfenced")
-    held = [p for p in view.partitions if node_id in p.replicas]
-    behind = sorted((p for p in held if node_id not in p.isr), key=lambda p: (p.topic, p.partition))
-    if behind:
-        shown = ", ".join(f"{p.topic}-{p.partition}" for p in behind[:_SHOWN_PARTITIONS])
-        more = f" and {len(behind) - _SHOWN_PARTITIONS} more" if len(behind) > _SHOWN_PARTITIONS else ""
-        return Verdict(
-            False,
-            f"ready: broker {node_id} is out of the ISR of {len(behind)} of its {len(held)} partitions "
-            f"({shown}{more}); it is still catching up",
-        )
-    return Verdict(True, f"ready: broker {node_id} is in the ISR of all its {len(held)} partitions")
-
-
 @dataclass(frozen=True)
 class ReplicaState:
     node_id: int
@@ -204,6 +180,53 @@ class QuorumView:
     high_watermark: int
     voters: tuple[ReplicaState, ...]
     observers: tuple[ReplicaState, ...] = ()
+
+
+def metadata_lag(node_id: int, quorum: QuorumView) -> Optional[int]:
+    """How far this node's copy of the metadata log is behind the quorum's high watermark, as the
+    leader last saw it fetch; None when the node is neither a voter nor an observer."""
+    if quorum.leader_id == node_id:
+        return 0
+    replica = next((r for r in (*quorum.voters, *quorum.observers) if r.node_id == node_id), None)
+    return None if replica is None else max(quorum.high_watermark - replica.log_end_offset, 0)
+
+
+def broker_verdict(kind: str, node_id: int, view: BrokerView, quorum: Optional[QuorumView] = None) -> Verdict:
+    """startup: registered and unfenced; ready: that, its metadata current (``quorum``: the leader's
+    view, so a broker cut off from the controllers or just resumed is not judged by a stale
+    copy), and in the ISR of every partition it holds."""
+    if node_id not in view.brokers:
+        shown = ", ".join(str(b) for b in sorted(view.brokers)) or "none"
+        return Verdict(
+            False,
+            f"{kind}: broker {node_id} answers but is not a live broker in its metadata yet "
+            f"(not registered, fenced or shutting down; live brokers: {shown})",
+        )
+    if kind == "startup":
+        return Verdict(True, f"startup: broker {node_id} is registered and unfenced")
+    if quorum is not None:
+        lag = metadata_lag(node_id, quorum)
+        if lag is None:
+            return Verdict(
+                False, f"ready: broker {node_id} is not fetching the metadata log (not in the quorum)"
+            )
+        if lag > 0:
+            return Verdict(
+                False,
+                f"ready: broker {node_id}'s metadata is {lag} records behind the quorum's high watermark "
+                f"{quorum.high_watermark} (leader {quorum.leader_id}); it is still catching up",
+            )
+    held = [p for p in view.partitions if node_id in p.replicas]
+    behind = sorted((p for p in held if node_id not in p.isr), key=lambda p: (p.topic, p.partition))
+    if behind:
+        shown = ", ".join(f"{p.topic}-{p.partition}" for p in behind[:_SHOWN_PARTITIONS])
+        more = f" and {len(behind) - _SHOWN_PARTITIONS} more" if len(behind) > _SHOWN_PARTITIONS else ""
+        return Verdict(
+            False,
+            f"ready: broker {node_id} is out of the ISR of {len(behind)} of its {len(held)} partitions "
+            f"({shown}{more}); it is still catching up",
+        )
+    return Verdict(True, f"ready: broker {node_id} is in the ISR of all its {len(held)} partitions")
 
 
 def quorum_verdict(kind: str, node_id: int, view: QuorumView) -> Verdict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pytest
 
 from kraft_entrypoint.probe_verdict import (
@@ -201,3 +203,34 @@ def test_bad_timeouts_are_refused(text: str) -> None:
     """A timeout that is not a positive number of seconds up to 600 is refused, naming the variable."""
     with pytest.raises(ProbeConfigError, match="PROBE_TIMEOUT"):
         parse_timeout(text)
+
+
+CURRENT = QuorumView(
+    0, 900, (ReplicaState(0, 900), ReplicaState(1, 900), ReplicaState(2, 900)), (ReplicaState(3, 900),)
+)
+STALE = QuorumView(0, 900, (ReplicaState(0, 900), ReplicaState(2, 900)), (ReplicaState(1, 870),))
+NOT_FETCHING = QuorumView(0, 900, (ReplicaState(0, 900),), ())
+
+
+@pytest.mark.parametrize(
+    ("quorum", "passed", "words"),
+    [
+        pytest.param(CURRENT, True, "ISR of all", id="metadata-current"),
+        pytest.param(STALE, False, "30 records behind", id="metadata-stale"),
+        pytest.param(NOT_FETCHING, False, "not fetching the metadata log", id="not-in-quorum"),
+        pytest.param(None, True, "ISR of all", id="no-quorum-view"),
+    ],
+)
+def test_ready_trusts_the_brokers_metadata_only_when_current(
+    quorum: Optional[QuorumView], passed: bool, words: str
+) -> None:
+    """A broker whose copy of the metadata trails the quorum (cut off, just resumed) is not ready,
+    whatever its stale copy says about the ISR."""
+    verdict = broker_verdict("ready", 1, IN_SYNC, quorum)
+    assert verdict.passed is passed
+    assert words in verdict.line
+
+
+def test_startup_ignores_the_quorum() -> None:
+    """startup is registration only: a lagging metadata copy does not hold a start back."""
+    assert broker_verdict("startup", 1, IN_SYNC, STALE).passed
