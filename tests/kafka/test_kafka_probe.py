@@ -219,6 +219,63 @@ def test_ready_fails_while_out_of_the_isr(cluster: Cluster, report: Report) -> N
     report.time(f"{cluster.version}: reconnected pod 2 -> probe ready passes", time.monotonic() - start)
 
 
+def cut_from_quorum(lab: kraftlab.Lab, slot: int, action: str, others: list[int]) -> None:
+    """Drop the controller traffic (9093) between pod ``slot`` and the others, both ways; its broker
+    listener (9092) stays reachable, so it keeps answering clients with what it last knew."""
+    for other in others:
+        for chain, direction in (("OUTPUT", "-d"), ("INPUT", "-s")):
+            subprocess.run(
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    lab.net.ns(slot),
+                    "iptables",
+                    action,
+                    chain,
+                    "-p",
+                    "tcp",
+                    direction,
+                    lab.net.address(other),
+                    "--dport",
+                    "9093",
+                    "-j",
+                    "DROP",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=30,
+            )
+
+
+def test_ready_fails_on_a_fenced_broker(cluster: Cluster, report: Report) -> None:
+    """A broker cut off from the controllers is fenced (Kafka's client, through the others, no longer
+    lists it) while its own stale metadata still says all is well: ready fails; reconnected, it
+    passes once registered again and back in every ISR."""
+    lab = cluster.lab
+    leader = lab.status().leader
+    victim = max(VOTERS - {leader})
+    others = sorted(VOTERS - {victim})
+    cut_from_quorum(lab, victim, "-A", others)
+    try:
+        kraftlab.wait_until(
+            f"broker {victim} fenced", lambda: victim not in lab.status(others).brokers, 60, 1.0
+        )
+        failing = run_probe(lab, victim, "ready")
+        assert failing.code == 1, failing
+        assert run_probe(lab, victim, "live").code == 0
+        report.finding(f"{cluster.version}: ready on a fenced broker: {failing.line}")
+    finally:
+        cut_from_quorum(lab, victim, "-D", others)
+    start = time.monotonic()
+    poll_probe(lab, victim, "ready", until=0, timeout=120)
+    assert victim in lab.status(others).brokers
+    assert in_every_isr(lab, victim)
+    report.time(
+        f"{cluster.version}: reconnected fenced broker -> probe ready passes", time.monotonic() - start
+    )
+
+
 def test_live_fails_on_a_hung_jvm(cluster: Cluster, report: Report) -> None:
     """SIGSTOP pod 2's JVM: live and ready fail within --timeout; the others stay ready. After SIGCONT,
     ready passes only once Kafka's client sees pod 2 back in every ISR."""
@@ -245,3 +302,4 @@ def test_live_fails_on_a_hung_jvm(cluster: Cluster, report: Report) -> None:
     report.finding(
         f"{cluster.version}: ready after SIGCONT, before it passed: {sorted({r.line[:80] for r in failed})}"
     )
+    assert failed, "ready passed at once on a broker resumed after 12 s stopped (its stale metadata)"
