@@ -201,11 +201,11 @@ class _Client:
         )
         await self._conn
 
-    def _request(self, request: Any) -> Any:
+    def _request(self, request: Any, timeout_ms: Optional[int] = None) -> Any:
         async def ask() -> Any:
             if self._conn is None:
                 await self._connect()
-            return await self._conn.send_request(request, request_timeout_ms=self.timeout_ms)
+            return await self._conn.send_request(request, request_timeout_ms=timeout_ms or self.timeout_ms)
 
         return self._run(ask())
 
@@ -240,8 +240,11 @@ class _Client:
     def current_quorum_view(self, node_id: int, attempts: int = 4, pause: float = 0.25) -> QuorumView:
         """The quorum's view, asked again for a moment while it shows this node's metadata behind
         (a healthy broker's copy trails the high watermark only for the instant of a fetch)."""
+        # Half the time at most: a broker cut off from the controllers holds the forwarded
+        # request; the probe then still has time to say so.
+        budget = self.timeout_ms // 2
         try:
-            view = self.quorum_view()
+            view = self.quorum_view(budget)
         except ProbeFailed as error:
             raise ProbeFailed(f"the quorum did not answer through broker {node_id}: {error}") from None
         for _ in range(attempts - 1):
@@ -249,17 +252,17 @@ class _Client:
             if lag is not None and lag == 0:
                 break
             time.sleep(pause)
-            view = self.quorum_view()
+            view = self.quorum_view(budget)
         return view
 
-    def quorum_view(self) -> QuorumView:
+    def quorum_view(self, timeout_ms: Optional[int] = None) -> QuorumView:
         import kafka.errors
         from kafka.protocol.admin import DescribeQuorumRequest
 
         topic_data = DescribeQuorumRequest.TopicData
         first = topic_data.PartitionData(partition_index=0)
         request = DescribeQuorumRequest(topics=[topic_data(topic_name=_METADATA_LOG, partitions=[first])])
-        response = self._request(request)
+        response = self._request(request, timeout_ms)
         if response.error_code:
             raise ProbeFailed(f"DescribeQuorum: {_describe(kafka.errors.for_code(response.error_code)())}")
         partition = response.topics[0].partitions[0]

@@ -263,6 +263,7 @@ def test_ready_fails_on_a_fenced_broker(cluster: Cluster, report: Report) -> Non
         )
         failing = run_probe(lab, victim, "ready")
         assert failing.code == 1, failing
+        assert "did not answer through broker" in failing.line, failing
         assert run_probe(lab, victim, "live").code == 0
         report.finding(f"{cluster.version}: ready on a fenced broker: {failing.line}")
     finally:
@@ -302,4 +303,3 @@ def test_live_fails_on_a_hung_jvm(cluster: Cluster, report: Report) -> None:
     report.finding(
         f"{cluster.version}: ready after SIGCONT, before it passed: {sorted({r.line[:80] for r in failed})}"
     )
-    assert failed, "ready passed at once on a broker resumed after 12 s stopped (its stale metadata)"
