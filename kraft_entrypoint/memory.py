@@ -5,6 +5,7 @@ Reading the cgroup's limit file is the caller's one effect; this module only par
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -67,6 +68,26 @@ def parse_cgroup_limit(text: str) -> Optional[int]:
     except ValueError:
         return None
     return None if limit <= 0 or limit >= _UNLIMITED_V1 else limit
+
+
+def cgroup_limit_files(proc_self_cgroup: str) -> list[str]:
+    """Where this process's memory limit may be, most specific first, from /proc/self/cgroup's
+    text: its own cgroup (v1 memory controller, then v2), then the mount roots (a container's
+    own cgroup when it has a cgroup namespace or a bind mount of it)."""
+    v1: list[str] = []
+    v2: list[str] = []
+    for line in proc_self_cgroup.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3 or ".." in parts[2].split("/"):
+            continue
+        _, controllers, path = parts
+        relative = path.strip().lstrip("/")
+        if controllers == "":
+            v2.append(posixpath.join("/sys/fs/cgroup", relative, "memory.max"))
+        elif "memory" in controllers.split(","):
+            v1.append(posixpath.join("/sys/fs/cgroup/memory", relative, "memory.limit_in_bytes"))
+    roots = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+    return list(dict.fromkeys([*v1, *v2, *roots]))
 
 
 def parse_percent(text: Optional[str]) -> int:

@@ -10,6 +10,7 @@ from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.memory import (
     FORMAT_HEAP_OPTS,
     BadQuantity,
+    cgroup_limit_files,
     parse_cgroup_limit,
     parse_memory_limit,
     parse_percent,
@@ -141,3 +142,26 @@ def test_bad_heap_percent(text: str) -> None:
 def test_format_jvm_heap_is_small() -> None:
     """The format JVM's heap stays far below the smallest server heap."""
     assert FORMAT_HEAP_OPTS == "-Xmx128m"
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        pytest.param("0::/kubepods/pod1/c1\n", "/sys/fs/cgroup/kubepods/pod1/c1/memory.max", id="v2"),
+        pytest.param("0::/\n", "/sys/fs/cgroup/memory.max", id="v2-namespaced"),
+        pytest.param(
+            "4:memory:/docker/abc\n0::/\n",
+            "/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes",
+            id="v1-hybrid",
+        ),
+        pytest.param("5:cpu,memory:/x\n", "/sys/fs/cgroup/memory/x/memory.limit_in_bytes", id="v1-joined"),
+        pytest.param("0::/../../etc\n", "/sys/fs/cgroup/memory.max", id="no-escape"),
+        pytest.param("", "/sys/fs/cgroup/memory.max", id="unreadable"),
+    ],
+)
+def test_cgroup_limit_files(text: str, first: str) -> None:
+    """The process's own cgroup first, the mount roots last (a container's own view)."""
+    files = cgroup_limit_files(text)
+    assert files[0] == first
+    assert files[-2:] == ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+    assert len(files) == len(set(files))
