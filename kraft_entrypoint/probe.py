@@ -281,7 +281,7 @@ class _Client:
 def _describe(error: BaseException) -> str:
     text = str(error).strip()
     name = type(error).__name__
-    if not text or text.startswith(name):
+    if not text or name in text:
         return text or name
     return f"{name}: {text}"
 

@@ -24,6 +24,7 @@ from typing import Callable, Optional
 
 import pytest
 from kafka_support import MATRIX, VOTERS, Dist, Report, close_labs, is_kafka_jvm, kraftlab, version_id
+from probe_support import poll_probe, run_probe
 
 pytestmark = pytest.mark.kafka
 
@@ -31,48 +32,6 @@ TOPIC = "probed"
 #: Followers leave the ISR after this long without catching up (Kafka's default is 30 s).
 LAG_MS = "4000"
 SLOW_VERSIONS = [v for v in MATRIX if v not in (MATRIX[0], MATRIX[-1])]
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    code: int
-    line: str
-    seconds: float
-    stderr: str
-
-
-def run_probe(lab: kraftlab.Lab, slot: int, kind: str, timeout: float = 5, **env: str) -> ProbeResult:
-    """The probe as the kubelet runs it: in the pod's namespace, with the pod's environment."""
-    argv = lab.net.exec_argv(
-        lab.net.ns(slot), [sys.executable, "-m", "kraft_entrypoint", "probe", kind, "--timeout", str(timeout)]
-    )
-    start = time.monotonic()
-    done = subprocess.run(
-        argv, env=lab.pod_env(slot, **env), capture_output=True, text=True, timeout=timeout + 30, check=False
-    )
-    seconds = time.monotonic() - start
-    lines = done.stdout.splitlines()
-    assert len(lines) == 1, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr, done.stderr
-    assert done.returncode in (0, 1), done
-    return ProbeResult(done.returncode, lines[0], seconds, done.stderr)
-
-
-def poll_probe(
-    lab: kraftlab.Lab, slot: int, kind: str, until: int, timeout: float, probe_timeout: float = 5
-) -> tuple[ProbeResult, list[ProbeResult]]:
-    """Probe every half second until the exit code is ``until``; returns it and the ones before."""
-    seen: list[ProbeResult] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = run_probe(lab, slot, kind, probe_timeout)
-        if result.code == until:
-            return result, seen
-        seen.append(result)
-        time.sleep(0.5)
-    raise AssertionError(
-        f"probe {kind} on {slot} never exited {until} in {timeout}s: {[r.line for r in seen[-5:]]}"
-    )
 
 
 def in_every_isr(lab: kraftlab.Lab, node: int) -> bool:
@@ -201,8 +160,13 @@ def test_ready_fails_while_out_of_the_isr(cluster: Cluster, report: Report) -> N
     others = [0, 1]
     iptables(lab, 2, "-A", others)
     try:
-        lab.produce(TOPIC, "while-cut", 50)
-        kraftlab.wait_until("pod 2 out of an ISR", lambda: not in_every_isr(lab, 2), 60, 1.0)
+        # A follower is out of sync only once its leader has data it lacks; each producer picks its
+        # own partition, so produce until one of them is led by another pod.
+        def behind() -> bool:
+            lab.produce(TOPIC, "while-cut", 20)
+            return not in_every_isr(lab, 2)
+
+        kraftlab.wait_until("pod 2 out of an ISR", behind, 90, 0.5)
         failing, _ = poll_probe(lab, 2, "ready", until=1, timeout=30)
         assert "out of the ISR" in failing.line, failing
         assert run_probe(lab, 2, "startup").code == 0
