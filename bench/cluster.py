@@ -18,12 +18,12 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 from bench.homes import REPO, cds_dist, instrumented_home
 from bench.report import Report, Row
+from bench.runs import ClusterRun, Event
 from bench.stats import Summary, ratios
 
 sys.path.insert(0, str(REPO / "scripts"))
@@ -41,24 +41,6 @@ STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
 def backoff(failures: int) -> float:
     """Kubernetes' CrashLoopBackOff: 10 s after the first failure, doubling, capped at 300 s."""
     return min(300.0, 10.0 * 2 ** (failures - 1))
-
-
-@dataclass
-class Event:
-    pod: int
-    t: float  # seconds since the pods were started
-    name: str
-
-
-@dataclass
-class ClusterRun:
-    kind: str  # "seed", "us", "us-cds", "single"
-    pods: int
-    events: list[Event] = field(default_factory=list)
-    ready: Optional[float] = None  # quorum leader + every broker registered
-    acked: Optional[float] = None  # the acks=all write acknowledged
-    restarts: int = 0
-    error: str = ""
 
 
 class _Pod:
