@@ -1,86 +1,67 @@
 """The seed article's entrypoint.sh in the lab: each pod gets its own copy of the installation's
 bin/ and config/ (the script rewrites ``$KAFKA_HOME/config/kraft/server.properties`` in place, as
 inside its container), the script with only its ``/opt/kafka`` path replaced, and the seed
-manifest's environment. :class:`SeedMixin` is part of :class:`kraftlab.Lab`."""
+manifest's environment. :meth:`kraftlab.Lab.seed` gives a pod's :class:`SeedPod`;
+:meth:`kraftlab.Lab.start_seed` starts it."""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
 
+from .network import Topology
 from .versions import REPO
-
-if TYPE_CHECKING:
-    from .network import Topology
-    from .pods import PodRun
 
 SEED_ENTRYPOINT_DEFAULT = REPO / "tests" / "fixtures" / "seed" / "entrypoint.sh"
 
 
-class SeedMixin:
-    topology: Topology
-    share_dir: Path
-    heap: str
+@dataclass(frozen=True)
+class SeedPod:
+    """Pod ``ordinal`` as the seed's entrypoint.sh runs it: its files live in ``pod_dir``, its
+    own KAFKA_HOME is made from ``installation`` (the pod's image)."""
 
-    if TYPE_CHECKING:
+    ordinal: int
+    pod_dir: Path
+    installation: Path
 
-        def pod_dir(self, ordinal: int) -> Path: ...
-
-        def home(self, ordinal: int) -> Path: ...
-
-        def base_env(self) -> dict[str, str]: ...
-
-        def start(
-            self,
-            ordinal: int,
-            env: Optional[Mapping[str, str]] = None,
-            argv: Optional[Sequence[str]] = None,
-            cwd: Optional[Path] = None,
-        ) -> PodRun: ...
-
-    def seed_home(self, ordinal: int) -> Path:
+    def home(self) -> Path:
         """A per-pod KAFKA_HOME for the seed's entrypoint.sh, which rewrites
         ``$KAFKA_HOME/config/kraft/server.properties`` in place (in its container each pod has
         its own copy): ``bin/`` and ``config/`` copied, ``libs`` linked to the pod's installation."""
-        home = self.pod_dir(ordinal) / "seed-kafka-home"
+        home = self.pod_dir / "seed-kafka-home"
         if not home.exists():
             home.mkdir()
-            source = self.home(ordinal)
-            shutil.copytree(source / "bin", home / "bin")
-            shutil.copytree(source / "config", home / "config")
-            (home / "libs").symlink_to(source / "libs")
+            shutil.copytree(self.installation / "bin", home / "bin")
+            shutil.copytree(self.installation / "config", home / "config")
+            (home / "libs").symlink_to(self.installation / "libs")
         return home
 
-    def seed_script(self, ordinal: int, seed: Path = SEED_ENTRYPOINT_DEFAULT) -> Path:
+    def script(self, seed: Path = SEED_ENTRYPOINT_DEFAULT) -> Path:
         """The seed's entrypoint.sh with only its ``/opt/kafka`` path replaced."""
-        script = self.pod_dir(ordinal) / "seed-entrypoint.sh"
+        script = self.pod_dir / "seed-entrypoint.sh"
         text = seed.read_text()
-        script.write_text(text.replace("/opt/kafka", str(self.seed_home(ordinal))))
+        script.write_text(text.replace("/opt/kafka", str(self.home())))
         script.chmod(0o755)
         return script
 
-    def seed_env(self, ordinal: int, replicas: int = 3) -> dict[str, str]:
-        """The seed manifest's environment; the pod's Kafka bin/ first on PATH."""
-        home = self.seed_home(ordinal)
-        env = self.base_env()
+    def env(
+        self, base: Mapping[str, str], topology: Topology, share_dir: Path, heap: str, replicas: int = 3
+    ) -> dict[str, str]:
+        """The seed manifest's environment over ``base``; the pod's Kafka bin/ first on PATH."""
+        home = self.home()
+        env = dict(base)
         env.update(
             {
-                "HOSTNAME": self.topology.pod(ordinal),
+                "HOSTNAME": topology.pod(self.ordinal),
                 "REPLICAS": str(replicas),
-                "SERVICE": self.topology.service,
-                "NAMESPACE": self.topology.namespace,
-                "SHARE_DIR": str(self.share_dir),
+                "SERVICE": topology.service,
+                "NAMESPACE": topology.namespace,
+                "SHARE_DIR": str(share_dir),
                 "PATH": f"{home / 'bin'}:{env['PATH']}",
-                "LOG_DIR": str(self.pod_dir(ordinal) / "logs"),
-                "KAFKA_HEAP_OPTS": self.heap,
+                "LOG_DIR": str(self.pod_dir / "logs"),
+                "KAFKA_HEAP_OPTS": heap,
             }
         )
         return env
-
-    def start_seed(self, ordinal: int, replicas: int = 3) -> PodRun:
-        """Start pod ``ordinal`` with the seed's entrypoint.sh (cwd: the pod's own directory,
-        where the script writes its ``server.properties.updated``)."""
-        script = self.seed_script(ordinal)
-        return self.start(ordinal, env=self.seed_env(ordinal, replicas), argv=["bash", str(script)])
