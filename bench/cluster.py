@@ -3,7 +3,7 @@ write acknowledged; the seed's entrypoint.sh (failed starts restarted as Kuberne
 10 s, 20 s, 40 s... back-off) vs ours, ours again with CDS archives made for the host's JDK (as the
 image has them for its JDK), and a single node's cold start through ours (the floor).
 
-Uses scripts/kraftlab (network-namespace pods, the KraftProbe client) as it is; the only additions
+Uses kraftlab/ (network-namespace pods, the KraftProbe client) as it is; the only additions
 here are a thin layer of our own: the Kubernetes-like restart loop, a client thread that polls for
 readiness without blocking that loop, and the timeline (instrumented kafka-storage.sh /
 kafka-server-start.sh wrappers plus Kafka's own timestamped log lines)."""
@@ -21,13 +21,11 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+import kraftlab
 from bench.homes import REPO, cds_dist, instrumented_home
 from bench.report import Report, Row
 from bench.runs import ClusterRun, Event
 from bench.stats import Summary, ratios
-
-sys.path.insert(0, str(REPO / "scripts"))
-import kraftlab
 
 # Kafka's own log lines (log4j "[yyyy-MM-dd HH:mm:ss,SSS] LEVEL ...", local time).
 MARKERS = {

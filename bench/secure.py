@@ -25,14 +25,12 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+import kraftlab
 from bench import cluster
-from bench.homes import REPO, kafka_dist
+from bench.homes import kafka_dist
 from bench.report import Report, Row
 from bench.runs import ClusterRun
 from bench.stats import Summary, ratios
-
-sys.path.insert(0, str(REPO / "scripts"))
-import kraftlab
 from kraftlab.secure import SecureLab
 
 RESULTS = Path(__file__).resolve().parent / "results"

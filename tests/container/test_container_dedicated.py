@@ -20,10 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import container_harness as h
 import k8s_emulation as k8s
 import pytest
-from kraftlab import fetch_dist
 from test_container_cluster import (
     TOPIC,
     Cluster,
@@ -35,6 +33,9 @@ from test_container_cluster import (
     wait_for,
 )
 from test_overlays_static import Rendered, kustomize, rendered, tree  # noqa: F401  (fixtures)
+
+from kraftlab import container as h
+from kraftlab import fetch_dist
 
 pytestmark = pytest.mark.container
 

@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import container_harness as h
 import k8s_emulation as k8s
-import pki
 import pytest
 import yaml
 from test_container_cluster import Cluster, create_claim_volume, wait_for
 from test_overlays_static import USERS_DIR, copy_k8s
+
+from kraftlab import container as h
+from kraftlab import pki
 
 pytestmark = pytest.mark.container
 

@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 import jsonschema  # installed with kubernetes-validate (the test extra)
-import pki
 import pytest
 import yaml
+
+from kraftlab import pki
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"

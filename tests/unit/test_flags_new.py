@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pki
 import pytest
+
+from kraftlab import pki
 
 from .support import Cli, Outcome, valid_env
 
