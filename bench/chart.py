@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import Patch
 
-from bench.cluster import ClusterRun
+from bench.runs import ClusterRun
 
 COLOURS = {
     "entrypoint": "#9e9e9e",

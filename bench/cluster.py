@@ -3,7 +3,7 @@ write acknowledged; the seed's entrypoint.sh (failed starts restarted as Kuberne
 10 s, 20 s, 40 s... back-off) vs ours, ours again with CDS archives made for the host's JDK (as the
 image has them for its JDK), and a single node's cold start through ours (the floor).
 
-Uses scripts/kraftlab (network-namespace pods, the KraftProbe client) as it is; the only additions
+Uses kraftlab/ (network-namespace pods, the KraftProbe client) as it is; the only additions
 here are a thin layer of our own: the Kubernetes-like restart loop, a client thread that polls for
 readiness without blocking that loop, and the timeline (instrumented kafka-storage.sh /
 kafka-server-start.sh wrappers plus Kafka's own timestamped log lines)."""
@@ -18,16 +18,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
+import kraftlab
 from bench.homes import REPO, cds_dist, instrumented_home
 from bench.report import Report, Row
+from bench.runs import ClusterRun, Event
 from bench.stats import Summary, ratios
-
-sys.path.insert(0, str(REPO / "scripts"))
-import kraftlab
 
 # Kafka's own log lines (log4j "[yyyy-MM-dd HH:mm:ss,SSS] LEVEL ...", local time).
 MARKERS = {
@@ -41,24 +39,6 @@ STAMP = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\]")
 def backoff(failures: int) -> float:
     """Kubernetes' CrashLoopBackOff: 10 s after the first failure, doubling, capped at 300 s."""
     return min(300.0, 10.0 * 2 ** (failures - 1))
-
-
-@dataclass
-class Event:
-    pod: int
-    t: float  # seconds since the pods were started
-    name: str
-
-
-@dataclass
-class ClusterRun:
-    kind: str  # "seed", "us", "us-cds", "single"
-    pods: int
-    events: list[Event] = field(default_factory=list)
-    ready: Optional[float] = None  # quorum leader + every broker registered
-    acked: Optional[float] = None  # the acks=all write acknowledged
-    restarts: int = 0
-    error: str = ""
 
 
 class _Pod:

@@ -3,7 +3,7 @@
 (KRAFT_CDS=auto) vs without them (KRAFT_CDS=off, the same image), runs interleaved; and the image's
 size with and without the archives (the same Dockerfile with CDS_ARCHIVES=off).
 
-The image is built the way the container tests build it (tests/container/container_harness.py): the
+The image is built the way the container tests build it (kraftlab/container.py): the
 local stand-ins for openjdk:11 / eclipse-temurin:17-jre and the Kafka 3.3.2 tarball from
 scripts/kafka-dist served on 127.0.0.1."""
 
@@ -23,9 +23,7 @@ from pathlib import Path
 from bench.homes import REPO
 from bench.report import Report, Row
 from bench.stats import Summary, ratios
-
-sys.path.insert(0, str(REPO / "tests" / "container"))
-import container_harness as h
+from kraftlab import container as h
 
 BASES = {"11": h.BASE_IMAGE, "17": h.BASE_IMAGE_17}
 #: The single pod of the container tests (k8s/kafka.yaml's, one voter) with the manifest's heap.

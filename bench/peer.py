@@ -28,12 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from bench.homes import REPO, cds_dist, stub_home
+from bench.homes import cds_dist, stub_home
 from bench.report import Report, Row
 from bench.startup import POD, PYTHON, Bench, Measured, measure
 from bench.stats import Summary, ratios
-
-sys.path.insert(0, str(REPO / "scripts"))
 from kraftlab import versions
 
 DRIVER = Path(__file__).resolve().with_name("peer_driver.sh")

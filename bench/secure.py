@@ -25,13 +25,12 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-from bench import cluster
-from bench.homes import REPO, kafka_dist
-from bench.report import Report, Row
-from bench.stats import Summary, ratios
-
-sys.path.insert(0, str(REPO / "scripts"))
 import kraftlab
+from bench import cluster
+from bench.homes import kafka_dist
+from bench.report import Report, Row
+from bench.runs import ClusterRun
+from bench.stats import Summary, ratios
 from kraftlab.secure import SecureLab
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,19 +41,19 @@ LABS: dict[str, Callable[..., kraftlab.Lab]] = {
 }
 
 
-def servers_started(run: cluster.ClusterRun) -> Optional[float]:
+def servers_started(run: ClusterRun) -> Optional[float]:
     """When the last pod's Kafka logged "Kafka Server started" (seconds after the pods started)."""
     times = [e.t for e in run.events if e.name == "server started"]
     return max(times) if len(times) == run.pods else None
 
 
-def s1(dist: Path, report: Report, runs: int, cap: float) -> dict[str, list[cluster.ClusterRun]]:
+def s1(dist: Path, report: Report, runs: int, cap: float) -> dict[str, list[ClusterRun]]:
     kraftlab.require_root()
     stale = kraftlab.reap_stale()
     if stale:
         kraftlab.log(f"removed leftovers of dead labs: {', '.join(stale)}")
     probe_dir = kraftlab.compile_probe(dist)
-    results: dict[str, list[cluster.ClusterRun]] = {kind: [] for kind in KINDS}
+    results: dict[str, list[ClusterRun]] = {kind: [] for kind in KINDS}
     for i in range(runs):
         order = KINDS if i % 2 == 0 else tuple(reversed(KINDS))
         for kind in order:

@@ -10,8 +10,9 @@ import time
 import uuid
 from collections.abc import Iterator
 
-import container_harness as h
 import pytest
+
+from kraftlab import container as h
 
 
 @pytest.fixture(scope="session")

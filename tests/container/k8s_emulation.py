@@ -14,7 +14,7 @@ manifest uses it, and refuses (raises) anything it does not emulate instead of i
   all pods; ``emptyDir`` -> a fresh podman volume (mode 0777, as the kubelet makes it) per
   pod instance, deleted with the pod (podman's tmpfs mounts ignore ``mode`` here);
 * ``secret`` volumes -> a host directory laid out as the kubelet mounts a Secret (``..data``
-  symlink, ``defaultMode``, files group-owned by ``fsGroup``; tests/pki.py), bind-mounted
+  symlink, ``defaultMode``, files group-owned by ``fsGroup``; kraftlab/pki.py), bind-mounted
   read-only; the Secret comes from the manifest or, for one that cert-manager would make, from
   the ``secrets`` the caller passes;
 * pod and container ``securityContext``: ``runAsUser``/``runAsGroup`` -> ``--user``,
@@ -39,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pki
 import yaml
+
+from kraftlab import pki
 
 Obj = dict[str, Any]
 

@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import container_harness as h
 import pytest
+
+from kraftlab import container as h
 
 pytestmark = pytest.mark.container
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-import container_harness as h
 import k8s_emulation as k8s
 import pytest
+
+from kraftlab import container as h
 
 pytestmark = pytest.mark.container
 

@@ -3,7 +3,7 @@ StatefulSet ``kafka-controller`` (controller-only pods, node ids 0-2) and Statef
 (broker-only pods, node ids 100-102), all started at once, forming a quorum and serving an
 ``acks=all`` write on a replication-factor-3 topic.
 
-The overlay is rendered by kustomize exactly as ``test_overlays_static`` renders it (its fixtures
+The overlay is rendered by kustomize exactly as ``tests/manifests`` renders it (its fixtures
 are imported); each pod is emulated by ``k8s_emulation`` like the base manifest's pods in
 ``test_container_cluster`` (whose cluster helpers are imported too). The image is
 ``docker/Dockerfile`` built with the build arguments it has (``KAFKA_VERSION=4.4.0``, the
@@ -20,10 +20,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import container_harness as h
 import k8s_emulation as k8s
 import pytest
-from kraftlab import fetch_dist
+from manifests.support import Rendered, kustomize, rendered, tree  # noqa: F401  (fixtures)
 from test_container_cluster import (
     TOPIC,
     Cluster,
@@ -34,7 +33,9 @@ from test_container_cluster import (
     quorum_status,
     wait_for,
 )
-from test_overlays_static import Rendered, kustomize, rendered, tree  # noqa: F401  (fixtures)
+
+from kraftlab import container as h
+from kraftlab import fetch_dist
 
 pytestmark = pytest.mark.container
 

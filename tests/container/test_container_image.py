@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import container_harness as h
 import pytest
+
+from kraftlab import container as h
 
 pytestmark = pytest.mark.container
 

@@ -1,7 +1,7 @@
 """k8s/overlays/secure (TLS + SASL/PLAIN + ACLs) run as three containers of the image.
 
 The overlay is rendered with the pinned kustomize from a copy of k8s/ with passwords of its own
-(as test_overlays_static does), and its StatefulSet's pod template runs as three podman
+(as tests/manifests does), and its StatefulSet's pod template runs as three podman
 containers (k8s_emulation, as test_container_cluster does for the plain manifest). The two
 Secrets are files in the kubelet's layout (``..data``, mode 0440, group fsGroup), mounted
 read-only: ``kafka-sasl-users-<hash>`` from the rendered manifest, ``kafka-tls`` made with openssl
@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import container_harness as h
 import k8s_emulation as k8s
-import pki
 import pytest
 import yaml
+from manifests.support import USERS_DIR, copy_k8s
 from test_container_cluster import Cluster, create_claim_volume, wait_for
-from test_overlays_static import USERS_DIR, copy_k8s
+
+from kraftlab import container as h
+from kraftlab import pki
 
 pytestmark = pytest.mark.container
 

@@ -14,9 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import container_harness as h
 import k8s_emulation as k8s
 import pytest
+
+from kraftlab import container as h
 
 MANIFESTS = sorted(p for p in (h.REPO / "k8s").glob("*.yaml") if not p.name.startswith("."))
 YAMLLINT_CONFIG = h.REPO / "k8s" / ".yamllint.yaml"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 import uuid
 
-import container_harness as h
 import pytest
+
+from kraftlab import container as h
 
 pytestmark = pytest.mark.container
 

@@ -3,8 +3,9 @@ with no pinned checksum, each stop the build in its first stage with a message s
 
 from __future__ import annotations
 
-import container_harness as h
 import pytest
+
+from kraftlab import container as h
 
 pytestmark = pytest.mark.container
 

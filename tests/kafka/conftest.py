@@ -1,7 +1,7 @@
 """Fixtures of the real-Kafka scenarios (marker ``kafka``): the installations of the version matrix
 from scripts/kafka-dist (each fetched once per session, cached on disk), the probe client compiled
 against each, and labs (network-namespace pods) that are always torn down, also when a test
-fails. Needs root; see scripts/kraftlab."""
+fails. Needs root; see kraftlab/."""
 
 from __future__ import annotations
 

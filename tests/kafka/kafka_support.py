@@ -7,18 +7,15 @@ import base64
 import os
 import re
 import secrets
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "scripts") not in sys.path:
-    sys.path.insert(0, str(REPO / "scripts"))
+import kraftlab as kraftlab  # re-exported for the tests
 
-import kraftlab as kraftlab  # noqa: E402  (re-exported for the tests)
+REPO = Path(__file__).resolve().parents[2]
 
 #: The entrypoint logs one line per decision; about storage: "format: running ..." or
 #: "format: skipped ...". The patterns accept small wording changes, not another decision.

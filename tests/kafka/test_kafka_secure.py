@@ -1,8 +1,8 @@
 """The secure cluster on real Kafka: three pods started through the entrypoint with TLS, SASL/PLAIN
-and ACLs (SPEC.md, "Listeners, security and external access"), the Secrets made by tests/pki.py
+and ACLs (SPEC.md, "Listeners, security and external access"), the Secrets made by kraftlab/pki.py
 as cert-manager and the kubelet would (``..data`` volumes, a wildcard node certificate), and
 every pod reachable from an outside network at its node address (EXTERNAL_HOST per pod,
-EXTERNAL_PORT_BASE), see scripts/kraftlab/secure.py and outside.py.
+EXTERNAL_PORT_BASE), see kraftlab/secure.py and outside.py.
 
 One 3.3.2 cluster serves the module's tests in this order; each one leaves it healthy for the
 next. What each adds: the quorum and its mutual TLS; an ACL'd client's acks=all write and read;
@@ -35,6 +35,7 @@ from kafka_support import (
     kraftlab,
     version_id,
 )
+
 from kraftlab.secure import SecureLab
 
 pytestmark = pytest.mark.kafka

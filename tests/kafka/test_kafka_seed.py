@@ -70,14 +70,14 @@ def test_seed_entrypoint_reference(seed: SeedCluster, report: Report) -> None:
     # pod with its own KAFKA_HOME copy, and kafka-0 is the only pod that writes cluster_id.
     original = kraftlab.SEED_ENTRYPOINT_DEFAULT.read_text()
     for i in sorted(VOTERS):
-        script = lab.seed_script(i).read_text()
+        script = lab.seed(i).script().read_text()
         assert "/opt/kafka" not in script
-        assert script == original.replace("/opt/kafka", str(lab.seed_home(i)))
+        assert script == original.replace("/opt/kafka", str(lab.seed(i).home()))
     form_with_seed(seed, report)
     shared_id = (lab.share_dir / "cluster_id").read_text().strip()
     assert read_meta(lab.data_dir(0))["cluster.id"] == shared_id == seed.cluster_id
     for i in sorted(VOTERS):
-        config = (lab.seed_home(i) / "config" / "kraft" / "server.properties").read_text()
+        config = (lab.seed(i).home() / "config" / "kraft" / "server.properties").read_text()
         assert f"node.id={i}\n" in config  # the seed rewrote its pod's template in place
 
     # Restart: SIGTERM kafka-1 and start it again with the seed's script.

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import jproperties
-import pki
+
+from kraftlab import pki
 
 from .support import FakeKafka, run
 

@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = REPO / "bench" / "peer_driver.sh"
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 FAKE_RUN_CLASS = """#!/bin/sh
 # fake kafka-run-class.sh: records the call, then answers as FAKE_WRAPPER says

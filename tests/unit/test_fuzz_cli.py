@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jproperties
-import pki
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+from kraftlab import pki
 
 from .support import OTHER_ID, VALID_ID, Cli
 

@@ -1,4 +1,4 @@
-"""tests/pki.py makes what it says: real certificates (checked with openssl and real TLS
+"""kraftlab/pki.py makes what it says: real certificates (checked with openssl and real TLS
 handshakes), PKCS#8 and PKCS#1 keys, Secret volumes laid out as the kubelet mounts them, and
 client properties a Java client reads back unchanged."""
 
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import pki
 import pytest
 from jproperties import Properties
+
+from kraftlab import pki
 
 POD = "kafka-2.kafka-svc.kafka-kraft.svc.cluster.local"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Optional
 
 import jproperties
-import pki
 import pytest
+
+from kraftlab import pki
 
 from .support import Cli, Outcome, valid_env
 

@@ -18,11 +18,8 @@ Everything here is what a cluster would really hold, laid out the way Kubernetes
 * :func:`client_properties` writes the Java client properties a test client needs
   (``security.protocol``, a PEM trust store, SASL PLAIN, optionally a client certificate).
 
-The test suites import it as ``import pki``: pytest puts ``tests/`` on ``sys.path`` when it
-loads ``tests/conftest.py`` (the default ``prepend`` import mode; ``tests/`` has no
-``__init__.py``), so ``tests/unit``, ``tests/kafka`` and ``tests/container`` all reach it, the
-same way ``tests/container`` reaches ``container_harness``. Outside pytest, put ``tests/`` on
-``sys.path`` first.
+The test suites, kraftlab's secure lab and the bench import it as ``from kraftlab import pki``
+(the repository root is on the import path: pytest's ``pythonpath`` option, ``python -m bench``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Real container tooling for the image tests: podman, the Kafka tarball, a loopback file server.
+"""Real container tooling for the image tests and the P5/P6 bench: podman, the Kafka tarball,
+a loopback file server.
 
 Nothing here is mocked. The image is built with podman from ``docker/Dockerfile`` unchanged;
 the only stand-ins are the ones the environment forces on us and that the tests say so:
@@ -23,9 +24,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-from kraftlab import run  # noqa: E402  (bounded, argument-list subprocess runner shared with the kafka tests)
+from .util import run
+from .versions import REPO
 
 DOCKERFILE = REPO / "docker" / "Dockerfile"
 MANIFEST = REPO / "k8s" / "kafka.yaml"

@@ -4,7 +4,7 @@ the client identities that should and should not get in.
 :class:`SecureLab` is a :class:`~kraftlab.Lab` whose pods get the secure component's variables
 (``TLS_DIR``, ``SASL_USERS_DIR``, ``SASL_INTER_BROKER_USER=kafka``, ``AUTHORIZATION=acl``,
 ``SUPER_USERS=admin``) and whose probe client authenticates (``KraftProbe --client-config``).
-When it opens, it makes what cert-manager and the secretGenerator would (with ``tests/pki.py``,
+When it opens, it makes what cert-manager and the secretGenerator would (with ``kraftlab/pki.py``,
 real openssl certificates): a CA, the node certificate for ``*.<service>.<namespace>.svc.<domain>``
 (plus the node addresses of the outside network, if any), and the two Secrets laid out as the
 kubelet mounts them (``..data``, mode 0440). With ``external=True`` the pods also get an
@@ -29,14 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from . import pki
 from .outside import Outside
 from .pods import Lab
 from .util import LabError, run
 from .versions import REPO
-
-if str(REPO / "tests") not in sys.path:  # tests/pki.py: "outside pytest, put tests/ on sys.path"
-    sys.path.insert(0, str(REPO / "tests"))
-import pki
 
 INTER_BROKER_USER = "kafka"
 ADMIN = "admin"
@@ -248,7 +245,7 @@ class SecureLab(Lab):
             argv += ["--ca", str(cert.ca)]
         if cert.cert is not None and cert.key is not None:
             argv += ["--cert", str(cert.cert), "--key", str(cert.key)]
-        env = {**os.environ, "PYTHONPATH": str(REPO / "scripts")}
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
         result = run(self.net.exec_argv(ns or self.net.client_ns, [*argv, *extra]), env=env, timeout=60)
         with self.transcript.open("a") as out:
             out.write(f"$ [{certificate}] kraftlab.wire {request} {host}:{port}\n")

@@ -25,7 +25,7 @@ from typing import Optional
 
 from .client import ClientMixin
 from .network import Network, Topology
-from .seed import SeedMixin
+from .seed import SeedPod
 from .util import LabError, log
 from .versions import REPO
 
@@ -66,7 +66,7 @@ def _next_letter() -> str:
     return next(_letters)
 
 
-class Lab(ClientMixin, SeedMixin):
+class Lab(ClientMixin):
     """A working directory, a :class:`Network` and the pods started in it.
 
     ``python`` is the interpreter that runs ``-m kraft_entrypoint`` in the pods; the repository
@@ -280,6 +280,18 @@ class Lab(ClientMixin, SeedMixin):
     def kafka_started(self, ordinal: int) -> bool:
         """Kafka's own log line: the server finished starting."""
         return "Kafka Server started" in self.current(ordinal).stdout_text()
+
+    # ------------------------------------------------------------------ the seed's entrypoint.sh
+    def seed(self, ordinal: int) -> SeedPod:
+        """Pod ``ordinal`` as the seed's entrypoint.sh runs it, on the pod's current installation."""
+        return SeedPod(ordinal, self.pod_dir(ordinal), self.home(ordinal))
+
+    def start_seed(self, ordinal: int, replicas: int = 3) -> PodRun:
+        """Start pod ``ordinal`` with the seed's entrypoint.sh (cwd: the pod's own directory,
+        where the script writes its ``server.properties.updated``)."""
+        seed = self.seed(ordinal)
+        env = seed.env(self.base_env(), self.topology, self.share_dir, self.heap, replicas)
+        return self.start(ordinal, env=env, argv=["bash", str(seed.script())])
 
     # ------------------------------------------------------------------ kept labs
     def save_state(self, path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Optional
 
 from .util import LabError, run
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 DIST_SCRIPT = REPO / "scripts" / "kafka-dist"
 VERSIONS_FILE = REPO / "scripts" / "kafka-dist.d" / "versions.txt"
 PROBE_SOURCE = Path(__file__).with_name("KraftProbe.java")

@@ -1,6 +1,7 @@
 """kraftlab: real Kafka KRaft clusters whose "pods" are Linux network namespaces.
 
-Shared by the real-Kafka tests (``tests/kafka``), ``scripts/demo`` and ``bench/``. Each pod
+Shared by the real-Kafka tests (``tests/kafka``), ``scripts/demo`` (:mod:`kraftlab.demo`) and
+``bench/``, imported from the repository root (pytest's ``pythonpath``, ``python -m``). Each pod
 ``kafka-N`` is a network namespace with its own address on a bridge, its own hostname, and an
 ``/etc/netns/<ns>/hosts`` that maps every pod's FQDN ``kafka-N.<service>.<namespace>.svc.<domain>``,
 so Kafka advertises and resolves the same names as in a StatefulSet. A pod is started exactly like
@@ -18,10 +19,14 @@ Where things are:
   installation for upgrades), ``PodRun``
 * :mod:`kraftlab.client`: the probe client (``status``, topics, acks=all producer, consumer) and
   the installation's tools (``kafka-features.sh``)
-* :mod:`kraftlab.seed`: the seed article's entrypoint.sh in a pod
+* :mod:`kraftlab.seed`: the seed article's entrypoint.sh in a pod (``Lab.seed``, ``Lab.start_seed``)
 * :mod:`kraftlab.kept`: stopping a lab left running by another process (``scripts/demo --keep``)
 * :mod:`kraftlab.util`: ``LabError``, ``log``, ``run`` (bounded subprocess), ``wait_until``,
   ``tree_digest``
+* :mod:`kraftlab.pki`: real certificates and Secret volumes made with openssl (the secure lab,
+  the security tests)
+* :mod:`kraftlab.container`: the image built with podman from docker/Dockerfile, the Kafka
+  tarball on a loopback file server (the container tests and the P5/P6 bench); not imported here
 
 Needs root (``ip netns``, ``unshare``). Every name carries a per-run prefix, and
 :meth:`Lab.close` removes every process, namespace, bridge, ``/etc/netns`` entry and temporary

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pki
 import pytest
+
+from kraftlab import pki
 
 from .support import Cli, Outcome, valid_env
 
@@ -58,7 +59,7 @@ def _key(outcome: Outcome) -> tuple[int, bytes, str, bool]:
 @pytest.mark.parametrize(
     ("variable", "flag", "companions", "a", "b"), NEW_OPTIONS, ids=[o[0] for o in NEW_OPTIONS]
 )
-def test_new_flag_and_variable_are_equivalent(
+def test_listener_security_quorum_flag_and_variable_are_equivalent(
     variable: str,
     flag: str,
     companions: dict[str, str],
