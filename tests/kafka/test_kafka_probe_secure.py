@@ -19,12 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable, Optional
 
-import pki
 import pytest
 from kafka_support import VOTERS, Dist, Report, close_labs, is_kafka_jvm, kraftlab, version_id
+from probe_support import poll_probe, run_probe
+
+from kraftlab import pki
 from kraftlab.quorum import QuorumLab
 from kraftlab.secure import INTER_BROKER_USER, SecureLab
-from probe_support import poll_probe, run_probe
 
 pytestmark = pytest.mark.kafka
 
