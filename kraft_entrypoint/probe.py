@@ -78,6 +78,7 @@ def run(kind: str, environ: Mapping[str, str], timeout: float) -> Verdict:
         return Verdict(True, f"live: {target.endpoint.address} answers")
     if not target.controller_only:
         with _Client(target.endpoint, target.sasl_mechanism, security, timeout) as client:
+            client.connect()
             # First the quorum (the broker forwards DescribeQuorum to the active controller), then
             # the broker's metadata: judged only once that copy is known to be current.
             quorum = client.current_quorum_view(target.node_id) if kind == "ready" else None
@@ -157,6 +158,7 @@ class _Client:
         from kafka.net.selector import NetworkSelector
 
         self.endpoint = endpoint
+        self.sasl_user = security.sasl_user
         where = endpoint.address
         self.timeout_ms = int(timeout * 1000)
         config: dict[str, Any] = {
@@ -192,7 +194,15 @@ class _Client:
 
     def connect(self) -> None:
         """Connect, ApiVersions (and SASL): answers the ``live`` probe on its own."""
-        self._run(self._connect())
+        try:
+            self._run(self._connect())
+        except ProbeFailed as error:
+            if self.endpoint.sasl and str(error).endswith("socket disconnected"):
+                raise ProbeFailed(
+                    f"{error} while authenticating as {self.sasl_user} (SASL_INTER_BROKER_USER): "
+                    "the broker closes the connection on a wrong password"
+                ) from None
+            raise
 
     async def _connect(self) -> None:
         node = self._manager.cluster.bootstrap_brokers()[0]
