@@ -36,7 +36,7 @@ from kafka_support import (
 )
 from kraftlab.quorum import QuorumLab, QuorumStatus, Replica
 
-from kraft_entrypoint.versions import directory_id
+from kraft_entrypoint.cluster_id import directory_id
 
 pytestmark = pytest.mark.kafka
 
