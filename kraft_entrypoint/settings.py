@@ -2,7 +2,7 @@
 
 Each input is parsed by ``fields.py`` with the default of ``options.py``; here the inputs are
 checked against each other, and the two values derived from several of them (the node id, the
-voter count) are computed, once. No I/O, no os.environ.
+voter count) are computed, once. No I/O; the process environment arrives as a mapping.
 """
 
 from __future__ import annotations
