@@ -3,7 +3,7 @@ Kubernetes StatefulSet.
 
 The modules, as the pipeline runs them:
 
-- inputs: options (the table of variables and flags), fields, settings; installation and
+- inputs: options (the table of variables and flags), fields, layout, settings; installation and
   kafka_versions (what the installed Kafka can do);
 - identity: cluster_id, topology, security;
 - plan: plan, commands (pure: no I/O, no os.environ in anything above);

@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "kraft_entrypoint"
 #: Derivation only: no I/O, no environment, and no import of a module that does either.
 PURE = (
-    "options", "fields", "settings", "kafka_versions", "cluster_id", "topology", "security", "plan",
+    "options", "fields", "layout", "settings", "kafka_versions", "cluster_id", "topology", "security", "plan",
     "commands", "errors",
 )
 EFFECTS = (
