@@ -32,11 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from kraft_entrypoint.errors import InvalidInput
-
 log = logging.getLogger("kraft_entrypoint")
 
-MODES = ("auto", "off")
 ARCHIVE_DIR = "cds"
 STAMP = "stamp.json"
 STAMP_FORMAT = 1
@@ -54,14 +51,6 @@ _USER_CDS_OPTION = re.compile(
 )
 #: Files of the JDK whose change makes an archive stale (size and modification time are compared).
 JDK_FILES = ("release", "lib/modules", "lib/server/libjvm.so", "lib/server/classes.jsa")
-
-
-def parse_mode(value: Optional[str]) -> str:
-    """KRAFT_CDS: ``auto`` (use the image's archives when they match this JDK) or ``off``."""
-    mode = (value or "auto").strip().lower()
-    if mode not in MODES:
-        raise InvalidInput(f"KRAFT_CDS (--cds) must be auto or off, e.g. KRAFT_CDS=off; got {value!r}")
-    return mode
 
 
 # --- start time ----------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ from typing import Callable, Optional, TypeVar
 
 from kraft_entrypoint import cluster_id, files
 from kraft_entrypoint.errors import ClusterIdUnavailable, InvalidInput
+from kraft_entrypoint.options import name
 from kraft_entrypoint.retrying import NotYet, call_until
-from kraft_entrypoint.settings import Settings, name
+from kraft_entrypoint.settings import Settings
 
 FILE_NAME = "cluster_id"
 MAX_FILE_BYTES = 4096
@@ -35,11 +36,11 @@ def obtain(settings: Settings, stored: Optional[str], *, dry_run: bool = False) 
     reads the shared file once only to compare, restores a missing one, and never invents an id.
     A dry run reads once, writes nothing and waits for nothing.
     """
-    given = settings.cluster_id
-    if settings.share_dir is None:
+    given = settings.storage.cluster_id
+    if settings.storage.share_dir is None:
         assert given is not None  # parse_settings requires it without SHARE_DIR
         return ClusterId(given, "CLUSTER_ID")
-    share_dir, timeout = settings.share_dir, settings.cluster_id_timeout
+    share_dir, timeout = settings.storage.share_dir, settings.storage.cluster_id_timeout
     path = os.path.join(share_dir, FILE_NAME)
     if given is not None:
         if not dry_run:  # DATA_DIR may live on the share: never format into an unmounted path

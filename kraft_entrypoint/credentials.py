@@ -12,8 +12,9 @@ from typing import Optional
 
 from kraft_entrypoint import files, x509
 from kraft_entrypoint.errors import InvalidInput
+from kraft_entrypoint.options import name
 from kraft_entrypoint.security import Credentials
-from kraft_entrypoint.settings import Settings, name
+from kraft_entrypoint.settings import Settings
 
 MAX_PEM_BYTES = 1024 * 1024
 MAX_PASSWORD_BYTES = 64 * 1024
@@ -37,18 +38,19 @@ class Material:
 def read(settings: Settings, keystore_path: str) -> Material:
     """Validate and read every Secret the settings name; exit 2 (InvalidInput) naming the variable."""
     credentials, keystore_pem = Credentials(), None
-    if settings.tls_dir is not None:
-        keystore_pem, subject = _read_tls(settings.tls_dir)
+    inputs = settings.security
+    if inputs.tls_dir is not None:
+        keystore_pem, subject = _read_tls(inputs.tls_dir)
         credentials = Credentials(
-            keystore=keystore_path, truststore=os.path.join(settings.tls_dir, "ca.crt"), node_subject=subject
+            keystore=keystore_path, truststore=os.path.join(inputs.tls_dir, "ca.crt"), node_subject=subject
         )
-    if settings.sasl_users_dir is not None:
-        users = _read_users(settings.sasl_users_dir)
-        if settings.sasl_inter_broker_user not in dict(users):
+    if inputs.sasl_users_dir is not None:
+        users = _read_users(inputs.sasl_users_dir)
+        if inputs.sasl_inter_broker_user not in dict(users):
             raise InvalidInput(
-                f"{name('SASL_INTER_BROKER_USER')} is {settings.sasl_inter_broker_user!r} but "
-                f"{settings.sasl_users_dir} (SASL_USERS_DIR) has no file of that name; add the user to the "
-                f"Secret, e.g. a key {settings.sasl_inter_broker_user} holding its password"
+                f"{name('SASL_INTER_BROKER_USER')} is {inputs.sasl_inter_broker_user!r} but "
+                f"{inputs.sasl_users_dir} (SASL_USERS_DIR) has no file of that name; add the user to the "
+                f"Secret, e.g. a key {inputs.sasl_inter_broker_user} holding its password"
             )
         credentials = Credentials(
             credentials.keystore, credentials.truststore, credentials.node_subject, users

@@ -1,22 +1,93 @@
-"""The installed Kafka: its version, read from the names in ``$KAFKA_HOME/libs``."""
+"""The installed Kafka: its version, read from the names in ``$KAFKA_HOME/libs``, and what it can do."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+from collections.abc import Iterable
 from typing import Optional
 
-from kraft_entrypoint.versions import KafkaVersion, parse_libs
+from kraft_entrypoint.errors import InvalidInput
+from kraft_entrypoint.kafka_versions import (
+    REFERENCE_VERSION,
+    Capabilities,
+    KafkaVersion,
+    UnreadableVersion,
+    UnsupportedVersion,
+    capabilities,
+)
+from kraft_entrypoint.options import name
+
+log = logging.getLogger("kraft_entrypoint")
+#: The broker jar: kafka_<scala version>-<kafka version>[-<classifier>].jar.
+_BROKER_JAR = re.compile(r"kafka_([0-9]+(?:\.[0-9]+)+)-(.+)\.jar")
+#: Classifier jars of the same artifact that older distributions shipped next to it in libs/.
+_CLASSIFIERS = ("-test", "-sources", "-javadoc", "-scaladoc", "-test-sources")
+
+def parse_libs(names: Iterable[str]) -> Optional[KafkaVersion]:
+    """The Kafka release of a ``libs/`` listing, from its ``kafka_<scala>-<version>.jar``.
+
+    None when there is no broker jar. Classifier jars (``-test``, ``-sources``, ``-javadoc``,
+    ``-scaladoc``) and the other Kafka jars (``kafka-clients-*``, ``kafka-server-common-*``...)
+    are ignored. Several broker jars (two versions, or two Scala builds) make the installation
+    ambiguous: :class:`UnreadableVersion`, naming them. A version that is not ``x.y.z``
+    (``4.0.0-rc1``, ``4.1.0-SNAPSHOT``) is refused rather than guessed.
+    """
+    jars: dict[str, str] = {}
+    for jar in names:
+        match = _BROKER_JAR.fullmatch(jar)
+        if match is None or match[2].endswith(_CLASSIFIERS):
+            continue
+        jars[jar] = match[2]
+    if not jars:
+        return None
+    if len(jars) > 1:
+        raise UnreadableVersion(
+            "libs/ holds several Kafka broker jars (" + ", ".join(sorted(jars)) + "); "
+            "an installation has exactly one kafka_<scala>-<version>.jar"
+        )
+    ((jar, text),) = jars.items()
+    try:
+        return KafkaVersion.parse(text)
+    except UnreadableVersion as error:
+        raise UnreadableVersion(f"libs/{jar}: {error}") from None
 
 
 def read_version(kafka_home: str) -> Optional[KafkaVersion]:
     """The Kafka release installed in ``kafka_home``; None when it has no ``libs/`` or no broker jar.
 
-    Raises what :func:`kraft_entrypoint.versions.parse_libs` raises for an ambiguous or
-    unreadable installation, and every OSError but a missing ``libs/`` (ENOENT): a ``libs``
-    that is a file, or that cannot be read, is not taken for "no Kafka here".
+    Raises what :func:`parse_libs` raises for an ambiguous or unreadable installation, and every
+    OSError but a missing ``libs/`` (ENOENT): a ``libs`` that is a file, or that cannot be read,
+    is not taken for "no Kafka here".
     """
     try:
         names = os.listdir(os.path.join(kafka_home, "libs"))
     except FileNotFoundError:
         return None
     return parse_libs(names)
+
+
+def read_capabilities(kafka_home: str) -> Capabilities:
+    """What the installed Kafka can do, from the version of its broker jar in libs/."""
+    try:
+        version = read_version(kafka_home)
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise InvalidInput(
+            f"cannot tell the Kafka version in {kafka_home}/libs ({name('KAFKA_HOME')}): {reason}; "
+            "it must hold Kafka's kafka_<scala>-<version>.jar"
+        ) from None
+    if version is None:
+        log.info(
+            "Kafka version: %s/libs is missing, taking the installation as Kafka %s",
+            kafka_home,
+            REFERENCE_VERSION,
+        )
+        version = REFERENCE_VERSION
+    else:
+        log.info("Kafka version: %s (from %s/libs)", version, kafka_home)
+    try:
+        return capabilities(version)
+    except UnsupportedVersion as error:
+        raise InvalidInput(f"{name('KAFKA_HOME')} {kafka_home} holds Kafka {version}: {error}") from None

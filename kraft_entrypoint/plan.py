@@ -9,18 +9,15 @@ from dataclasses import dataclass
 from typing import Optional
 
 from kraft_entrypoint import security
+from kraft_entrypoint.cluster_id import directory_id
+from kraft_entrypoint.commands import InitialController, add_controller_command, format_argv
 from kraft_entrypoint.errors import InvalidInput
+from kraft_entrypoint.fields import Override
+from kraft_entrypoint.kafka_versions import Capabilities
+from kraft_entrypoint.options import name
 from kraft_entrypoint.security import Credentials
-from kraft_entrypoint.settings import Override, Settings, name
+from kraft_entrypoint.settings import Settings
 from kraft_entrypoint.topology import Topology, derive_topology
-from kraft_entrypoint.versions import (
-    Capabilities,
-    InitialController,
-    KafkaVersion,
-    add_controller_command,
-    directory_id,
-    format_argv,
-)
 
 SECRET_MARKERS = ("password", "secret", "jaas")
 #: Keys of Kafka 3.3.2's PASSWORD-type broker configs that the markers above do not catch (a
@@ -33,10 +30,6 @@ NO_CREDENTIALS = Credentials()
 _VOTER = re.compile(r"(0|[1-9][0-9]{0,9})@[^@,]+:[0-9]{1,5}\Z")
 
 
-#: The version a KAFKA_HOME without libs/ (a stand-in, not an installation) is taken as.
-REFERENCE_VERSION = KafkaVersion(3, 3, 2)
-
-
 @dataclass(frozen=True)
 class Files:
     """Where this start reads and writes, resolved for the installed Kafka version."""
@@ -47,12 +40,12 @@ class Files:
 
 
 def resolve_files(settings: Settings, caps: Capabilities) -> Files:
-    default_template = posixpath.join(settings.kafka_home, caps.template_path)
-    config = settings.config or posixpath.join(
+    default_template = posixpath.join(settings.files.kafka_home, caps.template_path)
+    config = settings.files.config or posixpath.join(
         posixpath.dirname(default_template), "server.generated.properties"
     )
     return Files(
-        settings.template or default_template,
+        settings.files.template or default_template,
         config,
         posixpath.join(posixpath.dirname(config), KEYSTORE_FILE),
     )
@@ -65,10 +58,13 @@ class Plan:
     caps: Capabilities
     topology: Topology
     properties: tuple[tuple[str, str], ...]
-    node_id: int
     log_dirs: tuple[str, ...]
     log_dirs_source: str
     voter_ids: frozenset[int]  # the static voters; empty for a dynamic quorum
+
+    @property
+    def node_id(self) -> int:
+        return self.topology.node_id
 
     @property
     def holds_secrets(self) -> bool:
@@ -86,11 +82,11 @@ class Plan:
 
     @property
     def start_script(self) -> str:
-        return posixpath.join(self.settings.kafka_home, "bin", "kafka-server-start.sh")
+        return posixpath.join(self.settings.files.kafka_home, "bin", "kafka-server-start.sh")
 
     @property
     def dynamic(self) -> bool:
-        return self.settings.quorum == "dynamic"
+        return self.settings.quorum.dynamic
 
     def format_argv(self, cluster_id: str) -> tuple[str, ...]:
         """kafka-storage.sh format for this node: its quorum's flags, the id as one word."""
@@ -101,7 +97,7 @@ class Plan:
                 for c in self.topology.initial_controllers
             ]
         return format_argv(
-            self.settings.kafka_home,
+            self.settings.files.kafka_home,
             self.files.config,
             cluster_id,
             self.caps,
@@ -115,7 +111,7 @@ class Plan:
             return None
         first = self.topology.initial_controllers[0]
         return add_controller_command(
-            self.settings.kafka_home, self.files.config, f"{first.host}:{first.port}"
+            self.settings.files.kafka_home, self.files.config, f"{first.host}:{first.port}"
         )
 
 
@@ -127,7 +123,7 @@ def make_plan(
     credentials: Credentials = NO_CREDENTIALS,
 ) -> Plan:
     """Template keys in order, derived values over them, then KAFKA_CFG_* overrides over those."""
-    if settings.quorum == "dynamic" and not caps.dynamic_quorum:
+    if settings.quorum.dynamic and not caps.dynamic_quorum:
         raise InvalidInput(
             f"{name('QUORUM')}=dynamic needs Kafka 3.9 or newer (KIP-853); this KAFKA_HOME has "
             f"{caps.version}: use QUORUM=static, or an image with Kafka 3.9+"
@@ -137,7 +133,7 @@ def make_plan(
     for key in topology.removed:
         merged.pop(key, None)
     merged.update(topology.properties)
-    if settings.quorum == "dynamic" and caps.auto_join and topology.is_controller:
+    if settings.quorum.dynamic and caps.auto_join and topology.is_controller:
         merged["controller.quorum.auto.join.enable"] = "true"
     merged.update(
         security.properties(
@@ -145,7 +141,7 @@ def make_plan(
         )
     )
     merged.update((override.key, override.value) for override in settings.overrides)
-    node_id = _node_id(merged, settings.overrides)
+    _check_node_id(merged, settings.overrides)
     _check_identity(merged, topology, settings.overrides)
     return Plan(
         settings=settings,
@@ -153,10 +149,9 @@ def make_plan(
         caps=caps,
         topology=topology,
         properties=tuple(merged.items()),
-        node_id=node_id,
         log_dirs=_log_dirs(merged, settings.overrides),
         log_dirs_source=_source("log.dirs", settings.overrides, "DATA_DIR (default SHARE_DIR/<node id>)"),
-        voter_ids=_voter_ids(merged, settings.overrides) if settings.quorum == "static" else frozenset(),
+        voter_ids=frozenset() if settings.quorum.dynamic else _voter_ids(merged, settings.overrides),
     )
 
 
@@ -191,11 +186,11 @@ def _invalid(
     )
 
 
-def _node_id(properties: dict[str, str], overrides: tuple[Override, ...]) -> int:
+def _check_node_id(properties: dict[str, str], overrides: tuple[Override, ...]) -> None:
+    """node.id as the template or an override left it is a number Kafka takes (then, below, ours)."""
     value = properties["node.id"]
     if not re.fullmatch(r"0|[1-9][0-9]{0,9}", value) or int(value) > 2**31 - 1:
         raise _invalid(properties, "node.id", overrides, "a whole number, e.g. 0")
-    return int(value)
 
 
 def _check_identity(properties: dict[str, str], topology: Topology, overrides: tuple[Override, ...]) -> None:

@@ -44,7 +44,7 @@ class Credentials:
 
 
 def protocols(settings: Settings) -> Protocols:
-    tls, sasl = settings.tls_dir is not None, settings.sasl_users_dir is not None
+    tls, sasl = settings.security.tls_dir is not None, settings.security.sasl_users_dir is not None
     broker = {
         (False, False): "PLAINTEXT",
         (True, False): "SSL",
@@ -85,12 +85,12 @@ def properties(
                 "ssl.keystore.location": credentials.keystore,
                 "ssl.truststore.type": "PEM",
                 "ssl.truststore.location": credentials.truststore,
-                "ssl.client.auth": settings.tls_client_auth or "required",
+                "ssl.client.auth": settings.security.tls_client_auth or "required",
                 f"listener.name.{CONTROLLER_LISTENER.lower()}.ssl.client.auth": "required",
             }
         )
     if chosen.sasl:
-        jaas = _plain_jaas(settings.sasl_inter_broker_user, credentials.users)
+        jaas = _plain_jaas(settings.security.sasl_inter_broker_user, credentials.users)
         derived["sasl.enabled.mechanisms"] = "PLAIN"
         derived["sasl.mechanism.inter.broker.protocol"] = "PLAIN"
         for listener in client_listeners:
@@ -99,7 +99,7 @@ def properties(
             derived["sasl.mechanism.controller.protocol"] = "PLAIN"
             derived[f"listener.name.{CONTROLLER_LISTENER.lower()}.sasl.enabled.mechanisms"] = "PLAIN"
             derived[f"listener.name.{CONTROLLER_LISTENER.lower()}.plain.sasl.jaas.config"] = jaas
-    if settings.authorization == "acl":
+    if settings.security.authorization == "acl":
         derived.update(
             {
                 "authorizer.class.name": AUTHORIZER,
@@ -116,10 +116,10 @@ def super_users(settings: Settings, chosen: Protocols, credentials: Credentials)
     """Brokers and controllers by the identities they use with each other, then SUPER_USERS."""
     users: list[str] = []
     if chosen.sasl:
-        users.append(settings.sasl_inter_broker_user)
+        users.append(settings.security.sasl_inter_broker_user)
     if chosen.tls and credentials.node_subject:
         users.append(credentials.node_subject)
-    users.extend(user for user in settings.super_users if user not in users)
+    users.extend(user for user in settings.security.super_users if user not in users)
     return tuple(users)
 
 

@@ -52,52 +52,52 @@ class Topology:
 
 def pod_fqdn(settings: Settings, ordinal: int) -> str:
     """The DNS name a headless Service gives pod ``ordinal`` of this pod's StatefulSet."""
-    domain = f"{settings.namespace}.svc.{settings.cluster_domain}"
-    return f"{settings.statefulset}-{ordinal}.{settings.service}.{domain}"
+    domain = f"{settings.pod.namespace}.svc.{settings.pod.cluster_domain}"
+    return f"{settings.pod.statefulset}-{ordinal}.{settings.pod.service}.{domain}"
 
 
 def controller_fqdn(settings: Settings, ordinal: int) -> str:
     """The DNS name of controller ``ordinal``: this StatefulSet's pod, or the controller StatefulSet's."""
-    if settings.controller_statefulset is None:
+    if settings.quorum.controller_statefulset is None:
         return pod_fqdn(settings, ordinal)
     return (
-        f"{settings.controller_statefulset}-{ordinal}.{settings.controller_service}.{settings.namespace}"
-        f".svc.{settings.cluster_domain}"
+        f"{settings.quorum.controller_statefulset}-{ordinal}.{settings.quorum.controller_service}.{settings.pod.namespace}"
+        f".svc.{settings.pod.cluster_domain}"
     )
 
 
 def derive_topology(settings: Settings) -> Topology:
     node_id = settings.node_id
     controllers = tuple(
-        Controller(ordinal, controller_fqdn(settings, ordinal), settings.controller_port)
+        Controller(ordinal, controller_fqdn(settings, ordinal), settings.security.controller_port)
         for ordinal in range(settings.voter_count)
     )
-    if settings.dedicated:
+    if settings.quorum.dedicated:
         is_controller = settings.is_controller_pod
         has_broker = not is_controller
     else:
-        is_controller, has_broker = settings.ordinal < settings.voter_count, True
+        is_controller, has_broker = settings.pod.ordinal < settings.voter_count, True
     is_voter = is_controller and node_id < settings.voter_count
     chosen = protocols(settings)
     broker_listener = chosen.broker
     client_listeners: tuple[str, ...] = (broker_listener,) if has_broker else ()
-    listeners = [f"{broker_listener}://:{settings.broker_port}"] if has_broker else []
+    listeners = [f"{broker_listener}://:{settings.security.broker_port}"] if has_broker else []
     if is_controller:
-        listeners.append(f"{CONTROLLER_LISTENER}://:{settings.controller_port}")
-    own = pod_fqdn(settings, settings.ordinal)
-    advertised = [f"{broker_listener}://{own}:{settings.broker_port}"] if has_broker else []
-    if is_controller and settings.quorum == "dynamic":  # voters learn each other's endpoint from it
-        advertised.append(f"{CONTROLLER_LISTENER}://{own}:{settings.controller_port}")
+        listeners.append(f"{CONTROLLER_LISTENER}://:{settings.security.controller_port}")
+    own = pod_fqdn(settings, settings.pod.ordinal)
+    advertised = [f"{broker_listener}://{own}:{settings.security.broker_port}"] if has_broker else []
+    if is_controller and settings.quorum.dynamic:  # voters learn each other's endpoint from it
+        advertised.append(f"{CONTROLLER_LISTENER}://{own}:{settings.security.controller_port}")
     external = settings.external if has_broker else None
     if external is not None:
-        host, port = external.advertised(settings.ordinal)
+        host, port = external.advertised(settings.pod.ordinal)
         client_listeners += (EXTERNAL_LISTENER,)
         listeners.append(f"{EXTERNAL_LISTENER}://:{external.port}")
         advertised.append(f"{EXTERNAL_LISTENER}://{_bracketed(host)}:{port}")
 
     properties = {"process.roles": _roles(is_controller, has_broker), "node.id": str(node_id)}
     removed: tuple[str, ...] = ()
-    if settings.quorum == "dynamic":
+    if settings.quorum.dynamic:
         properties["controller.quorum.bootstrap.servers"] = ",".join(
             f"{c.host}:{c.port}" for c in controllers
         )
@@ -121,13 +121,13 @@ def derive_topology(settings: Settings) -> Topology:
     properties["listener.security.protocol.map"] = (
         SECURITY_PROTOCOL_MAP if plaintext else protocol_map(chosen, external is not None)
     )
-    properties["log.dirs"] = settings.data_dir
+    properties["log.dirs"] = settings.storage.data_dir
     return Topology(
         node_id=node_id,
         is_voter=is_voter,
         is_controller=is_controller,
         voter_ids=tuple(c.node_id for c in controllers),
-        initial_controllers=controllers if settings.quorum == "dynamic" else (),
+        initial_controllers=controllers if settings.quorum.dynamic else (),
         protocols=chosen,
         client_listeners=client_listeners,
         properties=properties,

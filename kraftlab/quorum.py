@@ -40,7 +40,7 @@ from .versions import kafka_version, version_key
 CONTROLLER_HEAP = "-Xmx256m -Xms256m"
 #: JVM options of the tools the lab runs: start fast (C1 only, serial GC), as short-lived clients.
 FAST_JVM = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true"
-#: The entrypoint's log line for a controller that Kafka cannot add by itself (cli.py).
+#: The entrypoint's log line for a controller that Kafka cannot add by itself (start.py).
 _HINT = re.compile(r"to make it a voter, run once it is up: (.+)$", re.MULTILINE)
 
 

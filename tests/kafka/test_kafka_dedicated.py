@@ -31,6 +31,7 @@ from kafka_support import (
     snapshot,
     version_id,
 )
+
 from kraftlab.quorum import QuorumLab
 
 pytestmark = pytest.mark.kafka

@@ -34,9 +34,9 @@ from kafka_support import (
     read_meta,
     version_id,
 )
-from kraftlab.quorum import QuorumLab, QuorumStatus, Replica
 
-from kraft_entrypoint.versions import directory_id
+from kraft_entrypoint.cluster_id import directory_id
+from kraftlab.quorum import QuorumLab, QuorumStatus, Replica
 
 pytestmark = pytest.mark.kafka
 

@@ -80,9 +80,9 @@ def unescape(value: str) -> str:
 
 
 def package_variables() -> set[str]:
-    from kraft_entrypoint import settings
+    from kraft_entrypoint import options
 
-    return {option.variable for option in settings.OPTIONS}
+    return {option.variable for option in options.OPTIONS}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kraft_entrypoint import cluster_id
-from kraft_entrypoint.versions import directory_id
+from kraft_entrypoint.cluster_id import directory_id
 
 from .support import FakeKafka, meta_properties, run
 

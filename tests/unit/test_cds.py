@@ -9,7 +9,7 @@ from typing import Optional
 
 import pytest
 
-from kraft_entrypoint import cds
+from kraft_entrypoint import cds, fields
 from kraft_entrypoint.errors import InvalidInput
 
 from .support import Cli, valid_env
@@ -86,14 +86,14 @@ def test_no_archive_is_information_a_stale_one_a_warning() -> None:
 ])
 def test_mode_values(value: Optional[str], mode: str) -> None:
     """KRAFT_CDS is auto (the default) or off, in any case."""
-    assert cds.parse_mode(value) == mode
+    assert fields.cds_mode(value) == mode
 
 
 @pytest.mark.parametrize("value", ["on", "yes", "false", "0", "dynamic"])
 def test_other_modes_are_invalid_input(value: str) -> None:
     """Anything else exits 2 naming the variable and its flag."""
     with pytest.raises(InvalidInput, match=r"KRAFT_CDS \(--cds\) must be auto or off"):
-        cds.parse_mode(value)
+        fields.cds_mode(value)
 
 
 # --- the stamp check (files only) ------------------------------------------------------------------

@@ -9,9 +9,9 @@ from typing import Optional
 import pytest
 
 from kraft_entrypoint import properties
-from kraft_entrypoint.plan import REFERENCE_VERSION, make_plan, resolve_files
+from kraft_entrypoint.kafka_versions import REFERENCE_VERSION, capabilities
+from kraft_entrypoint.plan import make_plan, resolve_files
 from kraft_entrypoint.settings import parse_settings
-from kraft_entrypoint.versions import capabilities
 
 FQDN = "{sts}-{i}.{svc}.{ns}.svc.{domain}"
 

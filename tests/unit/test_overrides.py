@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kraft_entrypoint.settings import parse_overrides
+from kraft_entrypoint.fields import parse_overrides
 
 from .support import Cli, valid_env
 

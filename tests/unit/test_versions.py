@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kraft_entrypoint import cluster_id, installation, versions
-from kraft_entrypoint.versions import (
+from kraft_entrypoint import cluster_id, commands, installation, kafka_versions
+from kraft_entrypoint.commands import InitialController
+from kraft_entrypoint.kafka_versions import (
     Capabilities,
-    InitialController,
     KafkaVersion,
     UnreadableVersion,
     UnsupportedVersion,
@@ -93,8 +93,8 @@ EXPECTED = {
 @pytest.mark.parametrize(("key", "names"), LIBS, ids=[key for key, _ in LIBS])
 def test_the_broker_jar_names_the_version(key: str, names: list[str]) -> None:
     """kafka_<scala>-<version>.jar gives the version; other Kafka jars and classifier jars do not count."""
-    assert versions.parse_libs(names) == EXPECTED[key]
-    assert versions.parse_libs(reversed(names)) == EXPECTED[key]
+    assert installation.parse_libs(names) == EXPECTED[key]
+    assert installation.parse_libs(reversed(names)) == EXPECTED[key]
 
 
 NO_BROKER_JAR = [
@@ -112,7 +112,7 @@ NO_BROKER_JAR = [
 @pytest.mark.parametrize("names", [n for _, n in NO_BROKER_JAR], ids=[i for i, _ in NO_BROKER_JAR])
 def test_no_broker_jar_is_no_version(names: list[str]) -> None:
     """Without kafka_<scala>-<version>.jar there is no version: None, not a guess."""
-    assert versions.parse_libs(names) is None
+    assert installation.parse_libs(names) is None
 
 
 J332 = "kafka_2.13-3.3.2.jar"
@@ -134,7 +134,7 @@ UNREADABLE = [
 def test_ambiguous_or_unreadable_libs_are_refused_with_a_reason(names: list[str], said: list[str]) -> None:
     """Several broker jars, or a version that is not x.y.z: UnreadableVersion (a ValueError) naming them."""
     with pytest.raises(UnreadableVersion) as caught:
-        versions.parse_libs(names)
+        installation.parse_libs(names)
     assert isinstance(caught.value, ValueError)
     for words in said:
         assert words in str(caught.value)
@@ -160,7 +160,7 @@ def test_parse_and_str_round_trip(parts: tuple[int, int, int]) -> None:
 
 T3, T4 = "config/kraft/server.properties", "config/server.properties"
 L1, L2 = "config/log4j.properties", "config/log4j2.yaml"
-# Read in Kafka's sources of each release (see versions.FACTS); written out here on their own.
+# Read in Kafka's sources of each release (see kafka_versions.FACTS); written out here on their own.
 #          version  template log4j java dirid  scram  feat   qboot  dyn    cmds   bctrl  reject auto   qs
 CAPS = [
     ("3.3.2", T3, L1, 8, False, False, False, False, False, False, False, False, False, {0}),
@@ -209,7 +209,7 @@ def test_capabilities_per_release(
 ) -> None:
     """Each release's capabilities, field by field, as read in that release's sources."""
     version = KafkaVersion.parse(text)
-    assert versions.capabilities(version) == Capabilities(
+    assert kafka_versions.capabilities(version) == Capabilities(
         version=version,
         template_path=template,
         log4j_config=log4j,
@@ -233,7 +233,7 @@ def test_capabilities_per_release(
 def test_releases_before_kraft_production_are_refused(text: str) -> None:
     """Below 3.3: UnsupportedVersion (a ValueError) saying KRaft needs >= 3.3 and naming the version."""
     with pytest.raises(UnsupportedVersion) as caught:
-        versions.capabilities(KafkaVersion.parse(text))
+        kafka_versions.capabilities(KafkaVersion.parse(text))
     assert isinstance(caught.value, ValueError)
     assert ">= 3.3" in str(caught.value)
     assert f"Kafka {text} is installed" in str(caught.value)
@@ -241,8 +241,8 @@ def test_releases_before_kraft_production_are_refused(text: str) -> None:
 
 def test_a_future_release_keeps_the_newest_capabilities() -> None:
     """A release newer than any in the table gets what the newest one has (every span is open-ended)."""
-    newest = versions.capabilities(KafkaVersion(4, 4, 0))
-    future = versions.capabilities(KafkaVersion(5, 0, 0))
+    newest = kafka_versions.capabilities(KafkaVersion(4, 4, 0))
+    future = kafka_versions.capabilities(KafkaVersion(5, 0, 0))
     assert future == Capabilities(**{**newest.__dict__, "version": KafkaVersion(5, 0, 0)})
 
 
@@ -251,7 +251,7 @@ def test_a_future_release_keeps_the_newest_capabilities() -> None:
 )
 def test_quorum_state_version_follows_the_quorum_mode(text: str, static: int, dynamic: Optional[int]) -> None:
     """quorum-state is written as version 0 (currentVoters) for a static quorum, 1 only for a dynamic one."""
-    caps = versions.capabilities(KafkaVersion.parse(text))
+    caps = kafka_versions.capabilities(KafkaVersion.parse(text))
     assert caps.quorum_state_version(dynamic=False) == static
     if dynamic is None:
         with pytest.raises(ValueError, match=r">= 3\.9"):
@@ -263,11 +263,11 @@ def test_quorum_state_version_follows_the_quorum_mode(text: str, static: int, dy
 
 def test_fact_spans_are_ordered_and_disjoint() -> None:
     """The table itself: every span starts at or after 3.3, ends after it starts, and spans do not overlap."""
-    for name, fact in versions.FACTS.items():
+    for name, fact in kafka_versions.FACTS.items():
         assert fact.evidence, name
         previous_end: Optional[KafkaVersion] = None
         for span in fact.spans:
-            assert span.first >= versions.KRAFT_MINIMUM, name
+            assert span.first >= kafka_versions.KRAFT_MINIMUM, name
             assert span.until is None or span.until > span.first, name
             assert previous_end is None or span.first >= previous_end, name
             previous_end = span.until
@@ -295,18 +295,18 @@ LIST = (
 
 
 def _caps(text: str) -> Capabilities:
-    return versions.capabilities(KafkaVersion.parse(text))
+    return kafka_versions.capabilities(KafkaVersion.parse(text))
 
 
 @pytest.mark.parametrize("text", [row[0] for row in CAPS])
 def test_static_format_argv_is_the_same_on_every_release(text: str) -> None:
     """Static quorum: exactly the 3.3.2 command line, on every release (all accept --ignore-formatted)."""
-    assert list(versions.format_argv(HOME, CONFIG, CID, _caps(text), None, False)) == STATIC
+    assert list(commands.format_argv(HOME, CONFIG, CID, _caps(text), None, False)) == STATIC
 
 
 def test_a_cluster_id_starting_with_dash_stays_one_word() -> None:
     """--cluster-id=<id> is one word, so an id starting with '-' is not read as an option."""
-    argv = versions.format_argv(HOME, CONFIG, "-3Xy5ZpXQ8ie9gl3rTw8wA", _caps("3.3.2"), None, False)
+    argv = commands.format_argv(HOME, CONFIG, "-3Xy5ZpXQ8ie9gl3rTw8wA", _caps("3.3.2"), None, False)
     assert argv[4] == "--cluster-id=-3Xy5ZpXQ8ie9gl3rTw8wA"
     assert "-3Xy5ZpXQ8ie9gl3rTw8wA" not in argv
 
@@ -331,7 +331,7 @@ def test_dynamic_format_argv(
     text: str, initial: Optional[Sequence[InitialController]], joining: bool, expected: list[str]
 ) -> None:
     """Dynamic: initial controllers get --initial-controllers <list>, the rest --no-initial-controllers."""
-    assert list(versions.format_argv(HOME, CONFIG, CID, _caps(text), initial, joining)) == expected
+    assert list(commands.format_argv(HOME, CONFIG, CID, _caps(text), initial, joining)) == expected
 
 
 @pytest.mark.parametrize(("text", "initial", "joining"), [
@@ -344,12 +344,12 @@ def test_dynamic_format_is_refused_before_3_9(
 ) -> None:
     """A dynamic quorum on a release without KIP-853 is a ValueError naming the version and 3.9."""
     with pytest.raises(ValueError, match=rf"Kafka >= 3\.9; Kafka {text} is installed"):
-        versions.format_argv(HOME, CONFIG, CID, _caps(text), initial, joining)
+        commands.format_argv(HOME, CONFIG, CID, _caps(text), initial, joining)
 
 
 def test_an_ipv6_controller_host_is_bracketed() -> None:
     """A host with ':' is written [host], the only form Kafka's DynamicVoter.parse reads."""
-    argv = versions.format_argv(
+    argv = commands.format_argv(
         HOME, CONFIG, CID, _caps("3.9.2"), [InitialController(0, "fd00::1", 9093, DIR0)], False
     )
     assert argv[-1] == f"0@[fd00::1]:9093:{DIR0}"
@@ -377,7 +377,7 @@ def test_an_initial_controller_list_kafka_would_refuse_is_a_value_error(
 ) -> None:
     """Empty list, duplicate node id, bad host, port or directory id: ValueError before any format runs."""
     with pytest.raises(ValueError, match=r"initial[ -]controller"):
-        versions.format_argv(HOME, CONFIG, CID, _caps("4.2.0"), controllers, False)
+        commands.format_argv(HOME, CONFIG, CID, _caps("4.2.0"), controllers, False)
 
 
 # --- directory ids -------------------------------------------------------------------------
@@ -403,23 +403,23 @@ def _kafka_takes(text: str) -> bool:
 
 def test_directory_ids_are_pinned() -> None:
     """The derivation never changes silently: pods running different entrypoint releases must agree."""
-    assert versions.directory_id(CID, 0) == DIR0
-    assert versions.directory_id(CID, 1) == DIR1
-    assert versions.directory_id(CID, 2) == DIR2
-    assert versions.directory_id("-3Xy5ZpXQ8ie9gl3rTw8wA", 0) == "2CXhtT_MxxPWshIBY2Nf_w"
+    assert cluster_id.directory_id(CID, 0) == DIR0
+    assert cluster_id.directory_id(CID, 1) == DIR1
+    assert cluster_id.directory_id(CID, 2) == DIR2
+    assert cluster_id.directory_id("-3Xy5ZpXQ8ie9gl3rTw8wA", 0) == "2CXhtT_MxxPWshIBY2Nf_w"
 
 
 def test_directory_ids_over_1000_nodes_are_valid_distinct_and_follow_the_derivation() -> None:
     """1000 node ids of one cluster: deterministic, valid, never '-', all different, first good candidate."""
-    ids = [versions.directory_id(CID, node) for node in range(1000)]
-    assert ids == [versions.directory_id(CID, node) for node in range(1000)]
+    ids = [cluster_id.directory_id(CID, node) for node in range(1000)]
+    assert ids == [cluster_id.directory_id(CID, node) for node in range(1000)]
     assert len(set(ids)) == 1000
     retried = 0
     for node, value in enumerate(ids):
         assert cluster_id.problem_with(value) is None
         assert _kafka_takes(value)
         assert not value.startswith("-")
-        assert versions.directory_id_problem(value) is None
+        assert cluster_id.directory_id_problem(value) is None
         first = _candidate(CID, node, 0)
         if first.startswith("-"):
             retried += 1
@@ -432,7 +432,7 @@ def test_directory_ids_over_1000_nodes_are_valid_distinct_and_follow_the_derivat
 def test_directory_ids_differ_across_clusters_for_one_node() -> None:
     """The same node id in 500 clusters gets 500 different ids."""
     clusters = {cluster_id.generate() for _ in range(500)}
-    assert len({versions.directory_id(cluster, 3) for cluster in clusters}) == len(clusters)
+    assert len({cluster_id.directory_id(cluster, 3) for cluster in clusters}) == len(clusters)
 
 
 @given(st.binary(min_size=16, max_size=16), st.integers(min_value=0, max_value=2**31 - 1))
@@ -441,7 +441,7 @@ def test_any_cluster_and_node_give_an_id_kafka_takes(raw: bytes, node: int) -> N
     cluster = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     if cluster_id.problem_with(cluster) is not None:
         return
-    value = versions.directory_id(cluster, node)
+    value = cluster_id.directory_id(cluster, node)
     assert _kafka_takes(value)
     assert not value.startswith("-")
 
@@ -454,7 +454,7 @@ def test_any_cluster_and_node_give_an_id_kafka_takes(raw: bytes, node: int) -> N
 def test_directory_id_refuses_invalid_inputs(cluster: str, node: int) -> None:
     """An invalid cluster id or node id is a ValueError, never an id derived from garbage."""
     with pytest.raises(ValueError, match="is not"):
-        versions.directory_id(cluster, node)
+        cluster_id.directory_id(cluster, node)
 
 
 RESERVED = [
@@ -472,16 +472,16 @@ RESERVED = [
 def test_reserved_directory_ids_are_refused(most: int, least: int) -> None:
     """Uuid.ZERO/ONE and DirectoryId.reserved (msb 0, signed lsb < 100) are never a directory id."""
     text = base64.urlsafe_b64encode(most.to_bytes(8, "big") + least.to_bytes(8, "big")).rstrip(b"=").decode()
-    assert versions.kafka_directory_id_problem(text)
-    assert versions.directory_id_problem(text)
+    assert cluster_id.kafka_directory_id_problem(text)
+    assert cluster_id.directory_id_problem(text)
 
 
 def test_the_first_unreserved_small_id_and_a_dash_id() -> None:
     """msb 0, lsb 100 is Kafka's first free id; an id starting with '-' is Kafka's but never generated."""
     first_free = base64.urlsafe_b64encode(bytes(15) + b"\x64").rstrip(b"=").decode()
-    assert versions.kafka_directory_id_problem(first_free) is None
-    assert versions.kafka_directory_id_problem("-3Xy5ZpXQ8ie9gl3rTw8wA") is None
-    assert versions.directory_id_problem("-3Xy5ZpXQ8ie9gl3rTw8wA") == "it starts with '-'"
+    assert cluster_id.kafka_directory_id_problem(first_free) is None
+    assert cluster_id.kafka_directory_id_problem("-3Xy5ZpXQ8ie9gl3rTw8wA") is None
+    assert cluster_id.directory_id_problem("-3Xy5ZpXQ8ie9gl3rTw8wA") == "it starts with '-'"
 
 
 # --- kafka-metadata-quorum.sh --------------------------------------------------------------
@@ -491,7 +491,7 @@ BOOT = "kafka-0.kafka.ns.svc.cluster.local:9093,kafka-1.kafka.ns.svc.cluster.loc
 
 def test_add_controller_command() -> None:
     """add-controller: the controller's own config is the command config; options before the command."""
-    assert list(versions.add_controller_command(HOME, CONFIG, BOOT)) == [
+    assert list(commands.add_controller_command(HOME, CONFIG, BOOT)) == [
         "/opt/kafka/bin/kafka-metadata-quorum.sh",
         "--bootstrap-controller",
         BOOT,
@@ -503,7 +503,7 @@ def test_add_controller_command() -> None:
 
 def test_remove_controller_command() -> None:
     """remove-controller by id and directory id, the directory id one word; --command-config when given."""
-    assert list(versions.remove_controller_command(HOME, BOOT, 3, DIR1)) == [
+    assert list(commands.remove_controller_command(HOME, BOOT, 3, DIR1)) == [
         "/opt/kafka/bin/kafka-metadata-quorum.sh",
         "--bootstrap-controller",
         BOOT,
@@ -512,7 +512,7 @@ def test_remove_controller_command() -> None:
         "3",
         f"--controller-directory-id={DIR1}",
     ]
-    assert list(versions.remove_controller_command(HOME, BOOT, 3, "-3Xy5ZpXQ8ie9gl3rTw8wA", CONFIG)) == [
+    assert list(commands.remove_controller_command(HOME, BOOT, 3, "-3Xy5ZpXQ8ie9gl3rTw8wA", CONFIG)) == [
         "/opt/kafka/bin/kafka-metadata-quorum.sh",
         "--bootstrap-controller",
         BOOT,
@@ -539,10 +539,10 @@ def test_remove_controller_command() -> None:
 def test_quorum_commands_refuse_bad_arguments(boot: str, node: int, directory: str) -> None:
     """A bootstrap list, controller id or directory id the tool would misread is a ValueError."""
     with pytest.raises(ValueError, match="is not"):
-        versions.remove_controller_command(HOME, boot, node, directory)
+        commands.remove_controller_command(HOME, boot, node, directory)
     if node == 1 and directory == DIR1:
         with pytest.raises(ValueError, match="is not"):
-            versions.add_controller_command(HOME, CONFIG, boot)
+            commands.add_controller_command(HOME, CONFIG, boot)
 
 
 # --- installation.read_version -------------------------------------------------------------

@@ -1,24 +1,18 @@
 """Kafka releases as data: what each version's files and tools look like.
 
 The entrypoint never branches on a version number: it reads the installed version from
-``$KAFKA_HOME/libs`` (see ``installation.py``), asks :func:`capabilities` for that release's
+``$KAFKA_HOME/libs`` (``installation.py``), asks :func:`capabilities` for that release's
 :class:`Capabilities`, and consults its fields. Every field comes from :data:`FACTS`, a table of
 the releases each fact holds for, with where in Kafka's own source (or build) it was read.
-
-Also here, because they differ per release and are pure: the ``kafka-storage.sh format`` argv,
-the ``kafka-metadata-quorum.sh`` controller commands, and the deterministic directory ids that
-let every pod of a dynamic quorum name the initial controllers alike without talking to another.
+The command lines built from these facts are in ``commands.py``.
 
 Pure: no I/O, no environment.
 """
 
 from __future__ import annotations
 
-import base64
-import itertools
-import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Optional
@@ -63,42 +57,12 @@ class KafkaVersion:
 
 
 _VERSION = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})")
-#: The broker jar: kafka_<scala version>-<kafka version>[-<classifier>].jar.
-_BROKER_JAR = re.compile(r"kafka_([0-9]+(?:\.[0-9]+)+)-(.+)\.jar")
-#: Classifier jars of the same artifact that older distributions shipped next to it in libs/.
-_CLASSIFIERS = ("-test", "-sources", "-javadoc", "-scaladoc", "-test-sources")
-
 #: KRaft is production-ready from 3.3 (Kafka's upgrade notes, e.g. kafka.apache.org/40 "Upgrading").
 KRAFT_MINIMUM = KafkaVersion(3, 3, 0)
 
 
-def parse_libs(names: Iterable[str]) -> Optional[KafkaVersion]:
-    """The Kafka release of a ``libs/`` listing, from its ``kafka_<scala>-<version>.jar``.
-
-    None when there is no broker jar. Classifier jars (``-test``, ``-sources``, ``-javadoc``,
-    ``-scaladoc``) and the other Kafka jars (``kafka-clients-*``, ``kafka-server-common-*``...)
-    are ignored. Several broker jars (two versions, or two Scala builds) make the installation
-    ambiguous: :class:`UnreadableVersion`, naming them. A version that is not ``x.y.z``
-    (``4.0.0-rc1``, ``4.1.0-SNAPSHOT``) is refused rather than guessed.
-    """
-    jars: dict[str, str] = {}
-    for name in names:
-        match = _BROKER_JAR.fullmatch(name)
-        if match is None or match[2].endswith(_CLASSIFIERS):
-            continue
-        jars[name] = match[2]
-    if not jars:
-        return None
-    if len(jars) > 1:
-        raise UnreadableVersion(
-            "libs/ holds several Kafka broker jars (" + ", ".join(sorted(jars)) + "); "
-            "an installation has exactly one kafka_<scala>-<version>.jar"
-        )
-    ((name, text),) = jars.items()
-    try:
-        return KafkaVersion.parse(text)
-    except UnreadableVersion as error:
-        raise UnreadableVersion(f"libs/{name}: {error}") from None
+#: The version a KAFKA_HOME without libs/ (a stand-in, not an installation) is taken as.
+REFERENCE_VERSION = KafkaVersion(3, 3, 2)
 
 
 # --- the capability table ------------------------------------------------------------------
@@ -271,7 +235,7 @@ class Capabilities:
         no ``currentVoters``) under a dynamic one (kraft.version 1).
         """
         if dynamic and not self.dynamic_quorum:
-            raise ValueError(_no_dynamic(self.version))
+            raise ValueError(no_dynamic(self.version))
         return 1 if dynamic else 0
 
 
@@ -306,217 +270,8 @@ def capabilities(version: KafkaVersion) -> Capabilities:
     )
 
 
-def _no_dynamic(version: KafkaVersion) -> str:
+def no_dynamic(version: KafkaVersion) -> str:
     return (
         f"a dynamic controller quorum (KIP-853) needs Kafka >= 3.9; Kafka {version} is installed "
         "and knows only the static controller.quorum.voters"
     )
-
-
-# --- kafka-storage.sh format ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InitialController:
-    """One voter of a new dynamic quorum, as ``--initial-controllers`` takes it."""
-
-    node_id: int
-    host: str
-    port: int
-    directory_id: str
-
-    def __str__(self) -> str:
-        # Kafka's DynamicVoter.parse reads a host with ':' (IPv6) only between brackets.
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.node_id}@{host}:{self.port}:{self.directory_id}"
-
-
-def format_argv(
-    kafka_home: str,
-    config: str,
-    cluster_id: str,
-    caps: Capabilities,
-    initial_controllers: Optional[Sequence[InitialController]],
-    joining: bool,
-) -> tuple[str, ...]:
-    """The ``kafka-storage.sh format`` command line for this node.
-
-    Static quorum (``initial_controllers`` None, ``joining`` False)::
-
-        <home>/bin/kafka-storage.sh format --config <config> --cluster-id=<id> --ignore-formatted
-
-    The id is one word (``--cluster-id=<id>``): a valid id may start with ``-``.
-    Dynamic quorum (Kafka >= 3.9): ``joining`` False adds ``--initial-controllers <list>``
-    (an initial controller: every one of them is formatted with the same list); ``joining`` True
-    adds ``--no-initial-controllers`` (a controller added later, or a broker), whatever
-    ``initial_controllers`` holds. ValueError when the release has no dynamic quorum, or the
-    list is empty or not one Kafka would accept.
-    """
-    argv = (
-        posixpath.join(kafka_home, "bin", "kafka-storage.sh"),
-        "format",
-        "--config",
-        config,
-        f"--cluster-id={cluster_id}",
-        "--ignore-formatted",
-    )
-    if initial_controllers is None and not joining:
-        return argv
-    if not caps.dynamic_quorum:
-        raise ValueError(_no_dynamic(caps.version))
-    if joining:
-        return (*argv, "--no-initial-controllers")
-    return (*argv, "--initial-controllers", _controller_list(initial_controllers or ()))
-
-
-def _controller_list(controllers: Sequence[InitialController]) -> str:
-    if not controllers:
-        raise ValueError("--initial-controllers needs at least one controller")
-    seen: set[int] = set()
-    for controller in controllers:
-        problem = _controller_problem(controller)
-        if problem is None and controller.node_id in seen:
-            problem = "its node id is listed twice"
-        if problem is not None:
-            raise ValueError(f"initial controller {controller!r}: {problem}")
-        seen.add(controller.node_id)
-    return ",".join(str(controller) for controller in controllers)
-
-
-def _controller_problem(controller: InitialController) -> Optional[str]:
-    if not _is_node_id(controller.node_id):
-        return "the node id is not a whole number from 0 to 2147483647"
-    if not controller.host or re.search(r"[\s,@\[\]]", controller.host):
-        return "the host is empty or holds a space, ',', '@' or a bracket"
-    if isinstance(controller.port, bool) or not 1 <= controller.port <= 65535:
-        return "the port is not from 1 to 65535"
-    return kafka_directory_id_problem(controller.directory_id)
-
-
-def _is_node_id(value: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**31 - 1
-
-
-# --- directory ids -------------------------------------------------------------------------
-
-#: Domain separation for :func:`directory_id`: change the version suffix, change every id.
-_DIRECTORY_ID_DOMAIN = b"kraft-entrypoint directory.id v1"
-
-
-def directory_id(cluster_id: str, node_id: int) -> str:
-    """The metadata directory id of ``node_id`` in ``cluster_id``: the same on every pod.
-
-    A valid Kafka Uuid text (22 characters of canonical URL-safe base64 of 16 bytes), never one
-    Kafka reserves and never starting with ``-`` (see :func:`directory_id_problem`); the first 16
-    bytes of SHA-256 over a domain-separated encoding of the inputs and a counter, the counter
-    stepping past the rare reserved or ``-`` result. ValueError for an invalid cluster id or a
-    node id outside 0..2147483647.
-    """
-    problem = cluster_ids.problem_with(cluster_id)
-    if problem is not None:
-        raise ValueError(f"cluster id {cluster_ids.shown(cluster_id)} is not valid: {problem}")
-    if not _is_node_id(node_id):
-        raise ValueError(f"node id {node_id!r} is not a whole number from 0 to 2147483647")
-    import hashlib  # here, not at the top: it loads OpenSSL (~4 MiB), which only this needs
-
-    for counter in itertools.count():
-        message = b"\0".join(
-            (_DIRECTORY_ID_DOMAIN, cluster_id.encode("ascii"), b"%d" % node_id, b"%d" % counter)
-        )
-        candidate = _encode(hashlib.sha256(message).digest()[:16])
-        if directory_id_problem(candidate) is None:
-            return candidate
-    raise AssertionError("unreachable")  # pragma: no cover - itertools.count() never ends
-
-
-def directory_id_problem(text: str) -> Optional[str]:
-    """Why ``text`` is not a directory id to generate, or None when it is one.
-
-    What Kafka accepts (:func:`kafka_directory_id_problem`) and, as ``Uuid.randomUuid`` ensures
-    for Kafka's own ids, not starting with ``-`` (it would read as an option on a command line).
-    """
-    problem = kafka_directory_id_problem(text)
-    if problem is None and text.startswith("-"):
-        problem = "it starts with '-'"
-    return problem
-
-
-def kafka_directory_id_problem(text: str) -> Optional[str]:
-    """Why Kafka would not take ``text`` as a directory id, or None when it would.
-
-    A Uuid (``Uuid.fromString``: 16 bytes of URL-safe base64; canonical here, as Kafka writes
-    them), not ``Uuid.ZERO_UUID`` / ``Uuid.ONE_UUID``, and not in ``DirectoryId.reserved``: most
-    significant 64 bits zero and least significant, as a signed long, below 100 (MIGRATING,
-    UNASSIGNED, LOST and room for more).
-    """
-    problem = cluster_ids.problem_with(text)
-    if problem is not None:
-        return problem
-    raw = base64.urlsafe_b64decode(text + "==")
-    most = int.from_bytes(raw[:8], "big", signed=True)
-    least = int.from_bytes(raw[8:], "big", signed=True)
-    if most == 0 and least < 100:
-        return "it is in the range Kafka reserves for directory ids (DirectoryId.reserved)"
-    return None
-
-
-def _encode(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-# --- kafka-metadata-quorum.sh --------------------------------------------------------------
-
-
-def add_controller_command(kafka_home: str, config: str, bootstrap_controller: str) -> tuple[str, ...]:
-    """``kafka-metadata-quorum.sh`` adding this controller to a dynamic quorum (Kafka >= 3.9).
-
-    ``config`` is this controller's server.properties: the tool reads node.id, the controller
-    listener and the metadata directory's directory.id from it (and its client settings), so it
-    must run where that directory is formatted. ``bootstrap_controller`` is ``host:port[,...]``
-    of running controllers.
-    """
-    return (
-        posixpath.join(kafka_home, "bin", "kafka-metadata-quorum.sh"),
-        "--bootstrap-controller",
-        _bootstrap(bootstrap_controller),
-        "--command-config",
-        config,
-        "add-controller",
-    )
-
-
-def remove_controller_command(
-    kafka_home: str,
-    bootstrap_controller: str,
-    controller_id: int,
-    controller_directory_id: str,
-    command_config: Optional[str] = None,
-) -> tuple[str, ...]:
-    """``kafka-metadata-quorum.sh`` removing one voter (id and directory id) from a dynamic quorum.
-
-    ``command_config`` carries client settings (TLS, SASL) when the controller listener needs
-    them. The directory id is passed as one word, ``--controller-directory-id=<id>``, so that one
-    starting with ``-`` is not read as an option.
-    """
-    if not _is_node_id(controller_id):
-        raise ValueError(f"controller id {controller_id!r} is not a whole number from 0 to 2147483647")
-    problem = kafka_directory_id_problem(controller_directory_id)
-    if problem is not None:
-        raise ValueError(f"directory id {cluster_ids.shown(controller_directory_id)} is not valid: {problem}")
-    config = ("--command-config", command_config) if command_config is not None else ()
-    return (
-        posixpath.join(kafka_home, "bin", "kafka-metadata-quorum.sh"),
-        "--bootstrap-controller",
-        _bootstrap(bootstrap_controller),
-        *config,
-        "remove-controller",
-        "--controller-id",
-        str(controller_id),
-        f"--controller-directory-id={controller_directory_id}",
-    )
-
-
-def _bootstrap(value: str) -> str:
-    if not value or value.startswith("-") or re.search(r"\s", value):
-        raise ValueError(f"bootstrap controller {cluster_ids.shown(value)} is not host:port[,host:port...]")
-    return value

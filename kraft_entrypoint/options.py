@@ -1,0 +1,219 @@
+"""The one table of inputs: variable, flag, --help section, help text and default.
+
+click's options, --help's sections, every message naming an input (:func:`name`) and the
+defaults parsing applies all read :data:`OPTIONS`. Pure: no I/O, no environment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM = (
+    "Pod and cluster",
+    "Cluster id and storage",
+    "Files",
+    "Listeners and security",
+    "External access",
+    "Quorum",
+)
+GROUPS = (POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One input: its environment variable, its flag, its --help heading, and what --help says of it.
+
+    ``default`` is the value of an unset or empty input, written here and nowhere else; a
+    ``conditional`` default applies only where the input does (setting the input where it does
+    not apply is an error, so parsing asks :func:`default` for it at that point).
+    ``derived_default`` only describes, for --help, a default computed from other inputs.
+    """
+
+    variable: str
+    flag: str
+    group: str
+    help: str
+    default: Optional[str] = None
+    derived_default: Optional[str] = None
+    conditional: bool = False
+
+
+OPTIONS = (
+    Option("HOSTNAME", "--hostname", POD, "Pod name <statefulset>-<ordinal>; an FQDN's first label counts."),
+    Option(
+        "REPLICAS",
+        "--replicas",
+        POD,
+        "Pods in the StatefulSet; ordinals 0..REPLICAS-1 are the voters unless CONTROLLER_REPLICAS is set.",
+    ),
+    Option(
+        "CONTROLLER_REPLICAS",
+        "--controller-replicas",
+        POD,
+        "Ordinals 0..N-1 are the controller quorum; higher ordinals run as brokers only.",
+    ),
+    Option("SERVICE", "--service", POD, "Headless Service name (the StatefulSet's serviceName)."),
+    Option("NAMESPACE", "--namespace", POD, "Kubernetes namespace of the pod."),
+    Option("CLUSTER_DOMAIN", "--cluster-domain", POD, "Cluster DNS domain.", "cluster.local"),
+    Option(
+        "SHARE_DIR",
+        "--share-dir",
+        STORAGE,
+        "Shared directory holding cluster_id; log.dirs defaults to SHARE_DIR/<node id>.",
+    ),
+    Option(
+        "DATA_DIR",
+        "--data-dir",
+        STORAGE,
+        "This node's log.dirs (for per-pod volumes).",
+        derived_default="SHARE_DIR/<node id>",
+    ),
+    Option(
+        "CLUSTER_ID",
+        "--cluster-id",
+        STORAGE,
+        "Cluster id (22 characters of URL-safe base64); wins over SHARE_DIR/cluster_id.",
+    ),
+    Option(
+        "CLUSTER_ID_TIMEOUT",
+        "--cluster-id-timeout",
+        STORAGE,
+        "Seconds to wait for a readable shared cluster id.",
+        "300",
+    ),
+    Option("KAFKA_HOME", "--kafka-home", FILES, "Kafka installation; tools in KAFKA_HOME/bin.", "/opt/kafka"),
+    Option(
+        "KRAFT_TEMPLATE",
+        "--template",
+        FILES,
+        "Template server.properties, read and never written.",
+        derived_default="KAFKA_HOME/config/kraft/server.properties (config/server.properties from Kafka 4)",
+    ),
+    Option(
+        "KRAFT_CONFIG",
+        "--config",
+        FILES,
+        "Where the generated server.properties is written.",
+        derived_default="server.generated.properties beside the template",
+    ),
+    Option(
+        "KRAFT_CDS",
+        "--cds",
+        FILES,
+        "auto: Kafka's JVMs use the image's class-data sharing archives (KAFKA_HOME/cds) when they match "
+        "this JDK; off: never.",
+        "auto",
+    ),
+    Option("BROKER_PORT", "--broker-port", SECURITY, "Broker listener port.", "9092"),
+    Option("CONTROLLER_PORT", "--controller-port", SECURITY, "CONTROLLER listener port.", "9093"),
+    Option(
+        "TLS_DIR",
+        "--tls-dir",
+        SECURITY,
+        "A kubernetes.io/tls Secret (tls.crt, tls.key as PKCS#8, "
+        "ca.crt): every listener TLS, the controller listener mutual TLS.",
+    ),
+    Option(
+        "TLS_CLIENT_AUTH",
+        "--tls-client-auth",
+        SECURITY,
+        "Client certificates on the client listeners: required, requested or none.",
+        derived_default="required with TLS alone, none with TLS and SASL",
+    ),
+    Option(
+        "SASL_USERS_DIR",
+        "--sasl-users-dir",
+        SECURITY,
+        "One file per user (name = user, content = password): client listeners require SASL/PLAIN.",
+    ),
+    Option(
+        "SASL_INTER_BROKER_USER",
+        "--sasl-inter-broker-user",
+        SECURITY,
+        "The user brokers (and, without TLS, controllers) authenticate as; a file in SASL_USERS_DIR.",
+        "kafka",
+        conditional=True,
+    ),
+    Option(
+        "AUTHORIZATION",
+        "--authorization",
+        SECURITY,
+        "acl: StandardAuthorizer, nothing allowed without an ACL; off: no authorizer.",
+        "off",
+    ),
+    Option("SUPER_USERS", "--super-users", SECURITY, "Extra super users, comma-separated user names."),
+    Option(
+        "EXTERNAL_HOST",
+        "--external-host",
+        EXTERNAL,
+        "Host outside clients use for this pod; {ordinal} "
+        "is replaced by the pod's ordinal. Set: an EXTERNAL listener is added.",
+    ),
+    Option(
+        "EXTERNAL_PORT",
+        "--external-port",
+        EXTERNAL,
+        "Container port of the EXTERNAL listener.",
+        "9094",
+        conditional=True,
+    ),
+    Option(
+        "EXTERNAL_ADVERTISED_PORT",
+        "--external-advertised-port",
+        EXTERNAL,
+        "Port external clients dial.",
+        derived_default="EXTERNAL_PORT",
+    ),
+    Option(
+        "EXTERNAL_PORT_BASE",
+        "--external-port-base",
+        EXTERNAL,
+        "Instead: pod N advertises BASE+N (a NodePort Service per pod).",
+    ),
+    Option(
+        "QUORUM",
+        "--quorum",
+        QUORUM,
+        "static: controller.quorum.voters; dynamic (Kafka 3.9+, new "
+        "clusters): controller.quorum.bootstrap.servers.",
+        "static",
+    ),
+    Option(
+        "CONTROLLER_STATEFULSET",
+        "--controller-statefulset",
+        QUORUM,
+        "The StatefulSet of dedicated controllers; pods of other StatefulSets are brokers.",
+    ),
+    Option(
+        "CONTROLLER_SERVICE",
+        "--controller-service",
+        QUORUM,
+        "Headless Service of the controller StatefulSet.",
+        derived_default="SERVICE",
+    ),
+    Option(
+        "BROKER_ID_OFFSET",
+        "--broker-id-offset",
+        QUORUM,
+        "With dedicated controllers, a broker's node.id is this plus its ordinal.",
+        "100",
+        conditional=True,
+    ),
+)
+_BY_VARIABLE = {option.variable: option for option in OPTIONS}
+OVERRIDE_PREFIX = "KAFKA_CFG_"
+
+
+def name(variable: str) -> str:
+    """How messages name an input: the variable and, where there is one, its flag."""
+    option = _BY_VARIABLE.get(variable)
+    return f"{variable} ({option.flag})" if option else variable
+
+
+def default(variable: str) -> str:
+    """The default of an input that has one (:class:`KeyError` / :class:`ValueError` otherwise)."""
+    value = _BY_VARIABLE[variable].default
+    if value is None:
+        raise ValueError(f"{variable} has no default")
+    return value
