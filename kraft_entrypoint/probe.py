@@ -31,7 +31,8 @@ import click
 
 from kraft_entrypoint import files, installation, properties
 from kraft_entrypoint.errors import EntrypointError
-from kraft_entrypoint.plan import REFERENCE_VERSION, resolve_files
+from kraft_entrypoint.options import OPTIONS
+from kraft_entrypoint.plan import resolve_files
 from kraft_entrypoint.probe_verdict import (
     KINDS,
     BrokerView,
@@ -48,8 +49,7 @@ from kraft_entrypoint.probe_verdict import (
     quorum_verdict,
     target_of,
 )
-from kraft_entrypoint.settings import OPTIONS, parse_settings
-from kraft_entrypoint.versions import UnsupportedVersion, capabilities
+from kraft_entrypoint.settings import parse_settings
 
 MAX_CONFIG_BYTES = 1024 * 1024
 MAX_PASSWORD_BYTES = 64 * 1024
@@ -91,13 +91,9 @@ def _read_target(environ: Mapping[str, str]) -> tuple[Target, Security]:
     values = {option.variable: environ.get(option.variable) for option in OPTIONS}
     try:
         settings = parse_settings(values, environ)
-        version = installation.read_version(settings.kafka_home)
-        caps = capabilities(version or REFERENCE_VERSION)
-    except (EntrypointError, UnsupportedVersion) as error:
+        caps = installation.read_capabilities(settings.files.kafka_home)
+    except EntrypointError as error:
         raise ProbeFailed(f"cannot probe: {error}") from None
-    except (OSError, ValueError) as error:
-        reason = error.strerror if isinstance(error, OSError) else str(error)
-        raise ProbeFailed(f"cannot probe: cannot tell the Kafka version (KAFKA_HOME): {reason}") from None
     config = resolve_files(settings, caps).config
     try:
         data = files.read_regular(config, MAX_CONFIG_BYTES)
@@ -107,12 +103,13 @@ def _read_target(environ: Mapping[str, str]) -> tuple[Target, Security]:
     except (OSError, ValueError, files.UnusableFile) as error:
         reason = error.strerror if isinstance(error, OSError) else str(error)
         raise ProbeFailed(f"cannot probe: {config} (KRAFT_CONFIG): {reason}") from None
+    chosen = settings.security
     password = None
     if target.endpoint.sasl:
-        password = _password(settings.sasl_users_dir, settings.sasl_inter_broker_user)
-    if target.endpoint.tls and settings.tls_dir is None:
+        password = _password(chosen.sasl_users_dir, chosen.sasl_inter_broker_user)
+    if target.endpoint.tls and chosen.tls_dir is None:
         raise ProbeFailed(f"cannot probe: listener {target.endpoint.listener} is TLS but TLS_DIR is not set")
-    return target, Security(settings.tls_dir, settings.sasl_inter_broker_user, password)
+    return target, Security(chosen.tls_dir, chosen.sasl_inter_broker_user, password)
 
 
 def _password(directory: Optional[str], user: str) -> str:
@@ -296,14 +293,25 @@ def _describe(error: BaseException) -> str:
     return f"{name}: {text}"
 
 
-def _deadline(kind: str, timeout: float) -> None:
-    """Whatever the library or the network does, the probe answers within ``timeout``."""
+def _age() -> float:
+    """Seconds since this process started (Linux /proc; 0 where that cannot be read)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as stat, open("/proc/uptime", encoding="ascii") as up:
+            started_ticks = int(stat.read().rsplit(")", 1)[1].split()[19])
+            uptime = float(up.read().split()[0])
+        return max(uptime - started_ticks / os.sysconf("SC_CLK_TCK"), 0.0)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _deadline(kind: str, remaining: float, timeout: float) -> None:
+    """Whatever the library or the network does, the probe answers within ``timeout`` of its start."""
 
     def expired(_signum: int, _frame: object) -> None:
         _finish(Verdict(False, f"{kind}: no answer within {timeout:g}s (PROBE_TIMEOUT)"))
 
     signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    signal.setitimer(signal.ITIMER_REAL, remaining)
 
 
 def _finish(verdict: Verdict) -> NoReturn:
@@ -313,15 +321,18 @@ def _finish(verdict: Verdict) -> NoReturn:
     os._exit(0 if verdict.passed else 1)
 
 
+_TIMEOUT = next(option for option in OPTIONS if option.variable == "PROBE_TIMEOUT")
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("kind", type=click.Choice(KINDS))
 @click.option(
-    "--timeout",
+    _TIMEOUT.flag,
     "timeout_text",
-    envvar="PROBE_TIMEOUT",
+    envvar=_TIMEOUT.variable,
     show_envvar=True,
     metavar="SECONDS",
-    help="Answer within this many seconds (below the kubelet's timeoutSeconds).  [default: 5]",
+    help=f"{_TIMEOUT.help}  [default: {_TIMEOUT.default}]",
 )
 def command(kind: str, timeout_text: Optional[str]) -> None:
     """Probe this pod's own Kafka node: startup (registered), ready (in every ISR), live (answers).
@@ -329,12 +340,13 @@ def command(kind: str, timeout_text: Optional[str]) -> None:
     Exit 0 passes, exit 1 fails with one line saying why. Reads the start's variables and KRAFT_CONFIG.
     """
     try:
-        timeout = parse_timeout(timeout_text)
+        timeout = parse_timeout(timeout_text or _TIMEOUT.default)
     except ProbeConfigError as error:
         _finish(Verdict(False, f"{kind}: {error}"))
-    _deadline(kind, timeout)
+    remaining = max(timeout - _age(), 0.1)  # the kubelet counts the interpreter's start too
+    _deadline(kind, remaining, timeout)
     try:
-        verdict = run(kind, os.environ, timeout)
+        verdict = run(kind, os.environ, remaining)
     except ProbeFailed as error:
         verdict = Verdict(False, f"{kind}: {error}")
     except ProbeConfigError as error:  # a config that is not ours
@@ -344,8 +356,8 @@ def command(kind: str, timeout_text: Optional[str]) -> None:
 
 def main(args: Sequence[str]) -> NoReturn:
     """``probe ...``: click's own usage errors become one line and exit 1, like every other failure."""
-    logging.getLogger("kafka").disabled = True
-    logging.getLogger("kafka").propagate = False
+    for logger in ("kafka", "kraft_entrypoint"):  # the probe says one line, itself
+        logging.getLogger(logger).disabled = True
     try:
         command.main(list(args), prog_name="kraft-entrypoint probe", standalone_mode=False)
     except click.ClickException as error:

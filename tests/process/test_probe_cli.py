@@ -145,7 +145,7 @@ def test_hung_listener_fails_within_the_timeout(
     line = _one_line(result.stdout, result.stderr)
     assert line.startswith(f"{kind}: ")
     assert "1.5s" in line or "Timeout" in line, line
-    assert 1.4 < elapsed < 1.5 + 1.5, elapsed
+    assert 1.0 < elapsed < 1.5 + 1.5, elapsed  # counted from the interpreter's start
 
 
 def test_a_start_never_imports_the_probe_client(fake: FakeKafka, base_environ: dict[str, str]) -> None:
