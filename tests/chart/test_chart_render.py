@@ -454,3 +454,22 @@ def test_rendered_output_passes_yamllint(helm: str, k8s_copy: Path, tmp_path: Pa
         files.append(str(path))
     proc = run([tool("yamllint"), "--strict", "-c", str(config), *files])
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def notes(helm: str, *args: str) -> str:
+    """NOTES.txt as `helm install` prints it (a client-side dry run: no cluster)."""
+    proc = run([helm, "install", RELEASE, str(CHART), "--namespace", NAMESPACE, "--dry-run=client", *args])
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split("\nNOTES:\n", 1)[1]
+
+
+def test_notes_warn_while_the_cluster_id_is_the_example(helm: str) -> None:
+    """The install notes warn while the cluster id is the manifests' example (and say how to
+    make one), and not once an id of one's own is set; they name the client address."""
+    default = notes(helm)
+    assert "EXAMPLE cluster id" in default
+    assert "--new-cluster-id" in default
+    assert "kafka-client.kafka-kraft.svc.cluster.local:9092" in default
+    own = notes(helm, "--set", "clusterId=Pjk0Rc0jS1yY7xOkQyGmVw", "--set", "external.enabled=true")
+    assert "EXAMPLE" not in own
+    assert "<its node's IP>:30092+N" in own
