@@ -46,6 +46,19 @@ CASES: dict[str, tuple[str, Optional[str]]] = {
     "shared-volume": ("kafka-shared-volume.yaml", "values-shared-volume.yaml"),
 }
 
+#: Overlays combined with components, as k8s/README.md ("Combining") offers them, and the chart's
+#: values files given together: kustomization (resources, components) written into the copy.
+COMBINATIONS: dict[str, tuple[str, list[str], list[str]]] = {
+    "secure+dedicated-controllers": (
+        "../dedicated-controllers", ["secure"],
+        ["values-secure.yaml", "values-dedicated-controllers.yaml"],
+    ),
+    "secure+external-nodeport": (
+        "../../base", ["secure", "external-nodeport"],
+        ["values-secure.yaml", "values-external-nodeport.yaml"],
+    ),
+}
+
 Obj = dict[str, Any]
 Key = tuple[str, str, str, str]
 
@@ -85,6 +98,16 @@ def k8s_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(K8S, root, symlinks=True)
     for user in USERS:
         (root / "components" / "secure" / "users" / user).write_text(f"{user}-password-for-tests")
+    for name, (base, components, _) in COMBINATIONS.items():
+        directory = root / "overlays" / name
+        directory.mkdir()
+        kustomization = {
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": [base],
+            "components": [f"../../components/{c}" for c in components],
+        }
+        (directory / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     return root
 
 
@@ -158,6 +181,10 @@ def renders(helm: str, kustomize: str, k8s_copy: Path) -> dict[str, tuple[list[O
     for name, (source, values) in CASES.items():
         manifests = without_namespace_object(manifest_objects(kustomize, k8s_copy, source))
         result[name] = (manifests, helm_template(helm, *values_args(values, k8s_copy)))
+    for name, (_, _, files) in COMBINATIONS.items():
+        manifests = without_namespace_object(manifest_objects(kustomize, k8s_copy, f"overlays/{name}"))
+        args = [a for f in files for a in ("-f", str(EXAMPLES / f))] + password_args(k8s_copy)
+        result[name] = (manifests, helm_template(helm, *args))
     return result
 
 
@@ -172,12 +199,13 @@ def test_every_overlay_and_values_file_is_compared() -> None:
     assert sorted(v for _, v in CASES.values() if v) == files
 
 
-@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("case", [*CASES, *COMBINATIONS])
 def test_chart_renders_the_same_objects_as_the_manifests(
     case: str, renders: dict[str, tuple[list[Obj], list[Obj]]]
 ) -> None:
-    """The chart with the case's values renders exactly the manifests' objects (less the
-    Namespace): the same kinds and names, and each object equal field for field."""
+    """The chart with the case's values (combinations: two values files) renders exactly the
+    manifests' objects (less the Namespace): the same kinds and names, each object equal field
+    for field."""
     manifests, chart = renders[case]
     assert len(manifests) >= 5, [key(d) for d in manifests]
     problems = differences(manifests, chart)
