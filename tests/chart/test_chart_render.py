@@ -266,6 +266,22 @@ def test_more_replicas_change_no_pod_template(
         assert service["spec"]["selector"]["statefulset.kubernetes.io/pod-name"] == "kafka-4"
 
 
+def test_more_controllers_change_only_the_controller_replicas(helm: str, k8s_copy: Path) -> None:
+    """Dynamic quorum: `--set controllers.replicas=5` changes only spec.replicas of
+    kafka-controller; CONTROLLER_REPLICAS (the initial voters) and every pod template stay."""
+    args = values_args("values-dedicated-controllers-dynamic.yaml", k8s_copy)
+    before = {key(d): d for d in helm_template(helm, *args)}
+    after = {key(d): d for d in helm_template(helm, *args, "--set", "controllers.replicas=5")}
+    assert after.keys() == before.keys()
+    changed = sorted(k[3] for k in before if before[k] != after[k])
+    assert changed == ["kafka-controller"]
+    sts_key = ("apps/v1", "StatefulSet", NAMESPACE, "kafka-controller")
+    assert (before[sts_key]["spec"].pop("replicas"), after[sts_key]["spec"].pop("replicas")) == (3, 5)
+    assert after[sts_key] == before[sts_key]
+    assert env_of(after[sts_key])["CONTROLLER_REPLICAS"] == "3"
+    assert env_of(after[sts_key])["QUORUM"] == "dynamic"
+
+
 def test_a_new_password_renames_the_sasl_secret(helm: str, k8s_copy: Path, tmp_path: Path) -> None:
     """The users Secret's name carries a hash of the passwords (kustomize's), so a password
     change reaches the pod template and rolls the pods, as with the secure overlay."""
