@@ -12,13 +12,13 @@ import click
 
 from kraft_entrypoint import cluster_id, start
 from kraft_entrypoint.errors import EntrypointError, Interrupted
-from kraft_entrypoint.options import GROUPS, OPTIONS
+from kraft_entrypoint.options import GROUPS, OPTIONS, START
 
 log = logging.getLogger("kraft_entrypoint")
 
 
 def _with_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed(OPTIONS):
+    for option in reversed([option for option in OPTIONS if option.command == START]):
         command = click.option(
             option.flag,
             option.variable.lower(),
@@ -73,6 +73,8 @@ def command(dry_run: bool, **values: Optional[str]) -> None:
 
     Every option can also be given by the variable shown; a flag wins over its variable.
     KAFKA_CFG_<NAME> variables set any broker property (KAFKA_CFG_LOG_RETENTION_HOURS=24).
+
+    The Kubernetes exec probes: kraft-entrypoint probe startup|ready|live (--timeout, PROBE_TIMEOUT).
     """
     try:
         start.start({key.upper(): value for key, value in values.items()}, dry_run=dry_run)
@@ -91,6 +93,10 @@ def _stop(signum: int, _frame: object) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["probe"]:  # the exec probes: their own command and client library
+        from kraft_entrypoint import probe
+
+        probe.main(sys.argv[2:])
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _stop)
     logging.basicConfig(

@@ -9,15 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM = (
+POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS = (
     "Pod and cluster",
     "Cluster id and storage",
     "Files",
     "Listeners and security",
     "External access",
     "Quorum",
+    "Memory and probes",
 )
-GROUPS = (POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM)
+GROUPS = (POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS)
+#: The commands an input belongs to: a start (the ENTRYPOINT) or ``kraft-entrypoint probe``.
+START, PROBE = "start", "probe"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Option:
     default: Optional[str] = None
     derived_default: Optional[str] = None
     conditional: bool = False
+    command: str = START
 
 
 OPTIONS = (
@@ -199,6 +203,31 @@ OPTIONS = (
         "With dedicated controllers, a broker's node.id is this plus its ordinal.",
         "100",
         conditional=True,
+    ),
+    Option(
+        "MEMORY_LIMIT",
+        "--memory-limit",
+        OPERATIONS,
+        "The container's memory limit: bytes or a quantity such as 2Gi (the manifests set it from "
+        "resourceFieldRef limits.memory). The server's heap is HEAP_PERCENT of it, unless "
+        "KAFKA_HEAP_OPTS is set.",
+        derived_default="the cgroup's limit",
+    ),
+    Option(
+        "HEAP_PERCENT",
+        "--heap-percent",
+        OPERATIONS,
+        "Server heap (-Xms = -Xmx) as a percentage of the memory limit, rounded down to MiB, 256 MiB "
+        "to 31 GiB; at least 256 MiB of the limit must be left.",
+        "50",
+    ),
+    Option(
+        "PROBE_TIMEOUT",
+        "--timeout",
+        OPERATIONS,
+        "kraft-entrypoint probe: answer within this many seconds (below the kubelet's timeoutSeconds).",
+        "5",
+        command=PROBE,
     ),
 )
 _BY_VARIABLE = {option.variable: option for option in OPTIONS}

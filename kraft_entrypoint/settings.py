@@ -15,6 +15,7 @@ from typing import Optional
 from kraft_entrypoint import fields, layout
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.fields import DNS1035_LABEL, DNS1123_LABEL, MAX_DNS_NAME, Override
+from kraft_entrypoint.memory import parse_memory_limit, parse_percent
 from kraft_entrypoint.options import OPTIONS, default, name
 
 _EXTERNAL_ONLY = ("EXTERNAL_PORT", "EXTERNAL_ADVERTISED_PORT", "EXTERNAL_PORT_BASE")
@@ -101,6 +102,14 @@ class Quorum:
 
 
 @dataclass(frozen=True)
+class Memory:
+    """Memory: the container's limit when given (MEMORY_LIMIT), and the heap's share of it."""
+
+    limit: Optional[int]  # bytes; None: the cgroup's, read at start
+    heap_percent: int
+
+
+@dataclass(frozen=True)
 class Settings:
     pod: Pod
     storage: Storage
@@ -109,6 +118,7 @@ class Settings:
     external: Optional[External]
     quorum: Quorum
     overrides: tuple[Override, ...]
+    memory: Memory
     #: Derived, once: this pod's node.id (broker pods of a dedicated layout add BROKER_ID_OFFSET).
     node_id: int
     #: Derived, once: the controllers of the initial quorum (CONTROLLER_REPLICAS, else REPLICAS).
@@ -198,6 +208,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     config = fields.path("KRAFT_CONFIG", raw["KRAFT_CONFIG"])
     overrides = fields.parse_overrides(environment)
     cds = fields.cds_mode(raw["KRAFT_CDS"])
+    memory = Memory(parse_memory_limit(raw["MEMORY_LIMIT"]), parse_percent(raw["HEAP_PERCENT"]))
     return Settings(
         pod=Pod(statefulset, ordinal, replicas, controller_replicas, service, namespace, cluster_domain),
         storage=Storage(storage[0], storage[1], storage[2], cluster_id_timeout),
@@ -211,6 +222,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
             broker_id_offset,
         ),
         overrides=overrides,
+        memory=memory,
         node_id=node_id,
         voter_count=voter_count,
     )

@@ -16,12 +16,14 @@ from typing import Optional
 
 from kraft_entrypoint import (
     cds,
+    cgroup,
     cluster_id,
     cluster_id_store,
     credentials,
     files,
     installation,
     launch,
+    memory,
     properties,
     storage,
 )
@@ -46,6 +48,7 @@ def start(values: Mapping[str, Optional[str]], *, dry_run: bool) -> None:
 
 def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) -> None:
     """The start for validated settings; ``environment`` is the process environment Kafka inherits."""
+    heap = _heap(settings, environment)  # before anything is written: a heap that cannot fit exits 2
     caps = installation.read_capabilities(settings.files.kafka_home)
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)
@@ -108,8 +111,13 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     format_env = None
     mode, kafka_home = settings.files.cds, settings.files.kafka_home
     if found.unformatted:
-        format_env = cds.environment_for(mode, kafka_home, "storage", environment)
+        format_env = {
+            **(cds.environment_for(mode, kafka_home, "storage", environment) or environment),
+            "KAFKA_HEAP_OPTS": memory.FORMAT_HEAP_OPTS,  # its own small heap, never the server's
+        }
     server_env = cds.environment_for(mode, kafka_home, "server", environment)
+    if heap.opts is not None:
+        server_env = {**(server_env or environment), "KAFKA_HEAP_OPTS": heap.opts}
     if dry_run:
         sys.stdout.buffer.write(properties.render(plan.shown_properties, header))
         return
@@ -122,6 +130,16 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     if found.unformatted:
         storage.format_storage(format_argv, env=format_env)
     launch.exec_server(plan.server_argv, env=server_env)
+
+
+def _heap(settings: Settings, environment: Mapping[str, str]) -> memory.Heap:
+    """SPEC "Memory": the cgroup is read only when neither KAFKA_HEAP_OPTS nor MEMORY_LIMIT decides."""
+    given = environment.get("KAFKA_HEAP_OPTS")
+    limit = settings.memory.limit
+    from_cgroup = cgroup.memory_limit() if not (given or "").strip() and limit is None else None
+    heap = memory.server_heap(given, limit, from_cgroup, settings.memory.heap_percent)
+    log.info("%s", heap.reason)
+    return heap
 
 
 def _check_template_is_not_config(files_: Files) -> None:

@@ -41,6 +41,9 @@ SPEC_VARIABLES = (
     "CONTROLLER_STATEFULSET",
     "CONTROLLER_SERVICE",
     "BROKER_ID_OFFSET",
+    "MEMORY_LIMIT",
+    "HEAP_PERCENT",
+    "PROBE_TIMEOUT",
 )
 
 settings.register_profile(

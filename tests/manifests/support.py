@@ -41,7 +41,7 @@ RENDERED = (*OVERLAYS, *COMBINATIONS)
 Obj = dict[str, Any]
 
 #: Every variable of SPEC.md's tables ("Invocation"; "Listeners, security and external
-#: access"; "Kafka versions and quorum modes").
+#: access"; "Kafka versions and quorum modes"; "Operations": Probes, Memory).
 SPEC_VARIABLES = frozenset(
     {
         "HOSTNAME", "REPLICAS", "CONTROLLER_REPLICAS", "SERVICE", "NAMESPACE", "CLUSTER_DOMAIN",
@@ -51,6 +51,7 @@ SPEC_VARIABLES = frozenset(
         "SUPER_USERS", "EXTERNAL_HOST", "EXTERNAL_PORT", "EXTERNAL_ADVERTISED_PORT",
         "EXTERNAL_PORT_BASE",
         "QUORUM", "CONTROLLER_STATEFULSET", "CONTROLLER_SERVICE", "BROKER_ID_OFFSET",
+        "MEMORY_LIMIT", "HEAP_PERCENT", "PROBE_TIMEOUT",
     }
 )
 SPEC_DEFAULTS = {

@@ -110,8 +110,8 @@ def test_every_mount_has_a_volume_and_the_pod_stays_locked_down(out: Rendered) -
 def test_ports_in_env_match_container_ports_and_probes(out: Rendered) -> None:
     """BROKER_PORT, CONTROLLER_PORT and EXTERNAL_PORT are the named container ports of pods
     that have that listener, and no pod declares a port it does not listen on; every probe is
-    a TCP connect to one of them (TCP needs no TLS or password, so probes survive the secure
-    component)."""
+    the entrypoint's own ``probe startup|ready|live`` in the image's venv (it reads the pod's
+    variables, so it follows the secure component's TLS and SASL)."""
     for sts in out.all("StatefulSet"):
         env = literal_env(sts)
         expected = {"controller": int(env["CONTROLLER_PORT"])}
@@ -125,12 +125,13 @@ def test_ports_in_env_match_container_ports_and_probes(out: Rendered) -> None:
         if "EXTERNAL_HOST" in env:
             expected["external"] = int(env["EXTERNAL_PORT"])
         assert named_ports(sts) == expected, sts["metadata"]["name"]
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        probes = (("startupProbe", "startup"), ("readinessProbe", "ready"), ("livenessProbe", "live"))
+        for probe, kind in probes:
             spec = container(sts)[probe]
-            assert set(spec) & {"tcpSocket", "httpGet", "exec", "grpc"} == {"tcpSocket"}, probe
-            port = spec["tcpSocket"]["port"]
-            listener = "controller" if is_controller_set(sts) else "broker"
-            assert port == listener, f"{probe} probes {port}; this pod's own listener is {listener}"
+            assert set(spec) & {"tcpSocket", "httpGet", "exec", "grpc"} == {"exec"}, probe
+            command = ["/opt/kraft-entrypoint/bin/python3", "-m", "kraft_entrypoint", "probe", kind]
+            assert spec["exec"]["command"] == command, probe
+            assert spec["timeoutSeconds"] > 5, f"{probe}: PROBE_TIMEOUT (5 s) must fit in timeoutSeconds"
 
 
 def test_statefulsets_have_their_headless_service_and_disjoint_selectors(out: Rendered) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from kraft_entrypoint.memory import parse_quantity
 from kraftlab import pki
 
 from .support import (
@@ -27,6 +28,7 @@ from .support import (
     Rendered,
     Tree,
     certificate_for,
+    container,
     env_items,
     fqdn,
     literal_env,
@@ -46,7 +48,8 @@ def expand(value: str, defined: Mapping[str, str]) -> str:
 
 def pod_environment(out: Rendered, sts: Obj, ordinal: int) -> dict[str, str]:
     """What the kubelet gives pod <sts>-<ordinal>: literal values expanded, fieldRef and
-    secretKeyRef resolved (the node of pod N has IP HOST_IPS[N])."""
+    secretKeyRef resolved, resourceFieldRef as the container's limit (the node of pod N has IP
+    HOST_IPS[N])."""
     pod = f"{sts['metadata']['name']}-{ordinal}"
     fields = {"metadata.name": pod, "metadata.namespace": NAMESPACE, "status.hostIP": HOST_IPS[ordinal]}
     env: dict[str, str] = {}
@@ -57,6 +60,10 @@ def pod_environment(out: Rendered, sts: Obj, ordinal: int) -> dict[str, str]:
         source = item["valueFrom"]
         if "fieldRef" in source:
             env[item["name"]] = fields[source["fieldRef"]["fieldPath"]]
+        elif "resourceFieldRef" in source:  # limits.memory, divisor 1: the limit in bytes
+            ref = source["resourceFieldRef"]
+            assert (ref["resource"], str(ref.get("divisor", "1"))) == ("limits.memory", "1"), ref
+            env[item["name"]] = str(parse_quantity(container(sts)["resources"]["limits"]["memory"]))
         else:
             ref = source["secretKeyRef"]
             env[item["name"]] = secret_keys(out.get("Secret", ref["name"]))[ref["key"]]

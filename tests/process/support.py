@@ -14,6 +14,7 @@ STORAGE_SCRIPT = r"""#!/bin/sh
 calls="$(dirname "$0")/../calls"
 n=$(ls "$calls" | grep -c '^storage\.' || true)
 printf '%s\n' "$@" > "$calls/storage.$n"
+env > "$calls/format-env.$n"
 echo "fake kafka-storage.sh: formatting"
 if [ -n "$FAKE_FORMAT_FAIL" ]; then echo "fake format failed: $FAKE_FORMAT_FAIL"; exit 1; fi
 config=""; id=""
@@ -98,6 +99,7 @@ class FakeKafka:
             "KAFKA_HOME": str(self.home),
             "KRAFT_CONFIG": str(self.config),
             "CLUSTER_ID_TIMEOUT": "5",
+            "MEMORY_LIMIT": "2Gi",  # as the manifests give it: the heap never depends on this machine
         }
         env.update(changes)
         return env

@@ -1,0 +1,83 @@
+"""The heap the exec'd kafka-server-start.sh gets (SPEC "Memory"), and the format JVM's own small
+heap, recorded by the fake KAFKA_HOME's scripts."""
+
+from __future__ import annotations
+
+import pytest
+
+from kraft_entrypoint.memory import FORMAT_HEAP_OPTS
+
+from .support import FakeKafka, run
+
+
+def _heap_of(fake: FakeKafka, recorded: str) -> list[str]:
+    return [
+        line
+        for line in (fake.calls / recorded).read_text().splitlines()
+        if line.startswith("KAFKA_HEAP_OPTS=")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "server_heap"),
+    [
+        pytest.param({"MEMORY_LIMIT": "2Gi"}, "-Xms1024m -Xmx1024m", id="half-of-2Gi"),
+        pytest.param(
+            {"MEMORY_LIMIT": "1073741824", "HEAP_PERCENT": "60"}, "-Xms614m -Xmx614m", id="bytes-60pct"
+        ),
+        pytest.param({"MEMORY_LIMIT": "2Gi", "KAFKA_HEAP_OPTS": "-Xmx3g"}, "-Xmx3g", id="heap-opts-as-given"),
+    ],
+)
+def test_server_and_format_heaps(
+    fake: FakeKafka, base_environ: dict[str, str], changes: dict[str, str], server_heap: str
+) -> None:
+    """kafka-server-start.sh gets the derived (or given) heap; kafka-storage.sh only its own small one."""
+    env = fake.env({k: v for k, v in base_environ.items() if k != "KAFKA_HEAP_OPTS"}, **changes)
+    result = run([], env)
+    assert result.returncode == 0, result.stderr
+    assert _heap_of(fake, "server.env") == [f"KAFKA_HEAP_OPTS={server_heap}"]
+    assert _heap_of(fake, "format-env.0") == [f"KAFKA_HEAP_OPTS={FORMAT_HEAP_OPTS}"]
+    assert (
+        f"heap: {server_heap}" in result.stderr or f"KAFKA_HEAP_OPTS={server_heap} as given" in result.stderr
+    )
+
+
+def test_restart_without_format_still_sizes_the_server(fake: FakeKafka, base_environ: dict[str, str]) -> None:
+    """A second start (storage formatted) runs no format JVM and still execs with the heap."""
+    env = fake.env({k: v for k, v in base_environ.items() if k != "KAFKA_HEAP_OPTS"}, MEMORY_LIMIT="3Gi")
+    assert run([], env).returncode == 0
+    second = run([], env)
+    assert second.returncode == 0, second.stderr
+    assert len(fake.format_calls()) == 1
+    assert _heap_of(fake, "server.env") == ["KAFKA_HEAP_OPTS=-Xms1536m -Xmx1536m"]
+
+
+def test_no_limit_keeps_kafkas_default_or_follows_the_cgroup(
+    fake: FakeKafka, base_environ: dict[str, str]
+) -> None:
+    """MEMORY_LIMIT unset: the cgroup's limit decides; with none (as on an unlimited host) the
+    server gets no KAFKA_HEAP_OPTS and the log says Kafka's default is kept."""
+    env = fake.env({k: v for k, v in base_environ.items() if k != "KAFKA_HEAP_OPTS"}, MEMORY_LIMIT="")
+    result = run([], env)
+    assert result.returncode == 0, result.stderr
+    if "Kafka's default kept" in result.stderr:
+        assert _heap_of(fake, "server.env") == []
+    else:
+        assert "of the cgroup's memory limit" in result.stderr
+        assert len(_heap_of(fake, "server.env")) == 1
+    assert _heap_of(fake, "format-env.0") == [f"KAFKA_HEAP_OPTS={FORMAT_HEAP_OPTS}"]
+
+
+def test_heap_that_leaves_too_little_exits_2_and_starts_nothing(
+    fake: FakeKafka, base_environ: dict[str, str]
+) -> None:
+    """A 512 MiB limit at 80%: exit 2 naming HEAP_PERCENT and MEMORY_LIMIT; no format, no exec, no config."""
+    env = fake.env(base_environ, MEMORY_LIMIT="512Mi", HEAP_PERCENT="80")
+    result = run([], env)
+    assert result.returncode == 2
+    assert "HEAP_PERCENT" in result.stderr
+    assert "MEMORY_LIMIT" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake.format_calls() == []
+    assert fake.server_starts() == 0
+    assert not fake.config.exists()
