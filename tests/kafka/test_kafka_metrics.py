@@ -53,7 +53,9 @@ FIRST_FIGURES = {
     "kafka_server_brokertopicmetrics_bytesout_total",
 }
 
-#: Names every node of a combined (controller+broker) cluster serves, on 3.3.2 and 4.4.0 alike.
+#: Names every node of a combined (controller+broker) cluster serves, on 3.3.2 and 4.4.0 alike, as
+#: soon as it has started. (kafka_network_requestmetrics_requests_total is not among them: Kafka makes
+#: a request type's series at its first request; test_values_follow_the_load checks it.)
 REQUIRED = FIRST_FIGURES | {
     "kafka_server_brokertopicmetrics_messagesin_total",
     "kafka_server_brokertopicmetrics_replicationbytesin_total",
@@ -62,7 +64,6 @@ REQUIRED = FIRST_FIGURES | {
     "kafka_server_replicamanager_partitioncount",
     "kafka_server_replicamanager_leadercount",
     "kafka_server_kafkaserver_brokerstate",
-    "kafka_network_requestmetrics_requests_total",
     "kafka_log_logflushstats_logflushes_total",
     "kafka_log_log_size",
     "kafka_controller_kafkacontroller_activecontrollercount",
@@ -327,9 +328,11 @@ def test_values_follow_the_load(metered: Metered, report: Report) -> None:
     )
 
 
-def test_a_node_without_the_agent_has_no_port_and_the_others_see_it_leave(metered: Metered) -> None:
-    """A pod restarted without METRICS has no agent and nothing on 9404; meanwhile the leaders
-    report it under-replicated and then expand the ISR again."""
+def test_a_node_without_the_agent_has_no_port_and_the_others_see_it_leave(
+    metered: Metered, report: Report
+) -> None:
+    """A pod restarted without METRICS has no agent and nothing on 9404; meanwhile the others
+    report partitions under-replicated, and none once it is back in the ISR."""
     lab = metered.lab
     (partition,) = lab.describe_topic(TOPIC)
     plain = max(VOTERS - {partition.leader, metered.status.leader} or VOTERS - {partition.leader})
@@ -348,7 +351,9 @@ def test_a_node_without_the_agent_has_no_port_and_the_others_see_it_leave(metere
         value = sum(metered.scrape(i).total(under) for i in watchers)
         return value or None
 
-    assert kraftlab.wait_until("under-replicated partitions reported", under_replicated, 90) >= 1
+    peak = kraftlab.wait_until("under-replicated partitions reported", under_replicated, 90)
+    assert isinstance(peak, float)
+    assert peak >= 1
 
     lab.start(plain)  # lab.pod_env(plain): no KAFKA_OPTS, no METRICS
     lab.wait_ready(VOTERS, VOTERS)
@@ -357,11 +362,16 @@ def test_a_node_without_the_agent_has_no_port_and_the_others_see_it_leave(metere
     assert not [a for a in jvm_argv(lab, plain) if a.startswith("-javaagent")]
 
     def healed() -> bool:
-        scrapes = [metered.scrape(i) for i in watchers]
-        expanded = sum(s.total(expands) for s in scrapes) > expands_before
-        return expanded and all(s.total(under) == 0 for s in scrapes)
+        return all(metered.scrape(i).total(under) == 0 for i in watchers)
 
-    assert kraftlab.wait_until("ISR expanded and nothing under-replicated", healed, 90)
+    assert kraftlab.wait_until("nothing under-replicated", healed, 90)
+    # Not asserted: whether the leader counts an ISR expand for the returning follower varies
+    # from run to run on both 3.3.2 and 4.4.0 (seen +1 and +0 on each; the controller takes a
+    # cleanly stopped broker out of the ISR, which counts no shrink). Under-replicated partitions
+    # are the dependable signal; the dashboard's ISR panel says so.
+    grown = sum(metered.scrape(i).total(expands) for i in watchers) - expands_before
+    report.finding(f"{metered.version}: kafka-{plain} restarted: under-replicated partitions 0 -> "
+                   f"{peak:.0f} -> 0 on the others, their IsrExpands +{grown:.0f}")
 
 
 def test_the_dashboard_reads_only_names_a_node_serves(metered: Metered) -> None:
