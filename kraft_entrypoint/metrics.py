@@ -1,7 +1,7 @@
 """``METRICS=prometheus``: the Prometheus JMX exporter as a Java agent of the Kafka server JVM.
 
 The image (and every installation scripts/kafka-dist assembles) carries the agent and our rules
-under ``KAFKA_HOME/metrics``. ``installation`` looks at those two files (the only I/O here);
+under ``KAFKA_HOME/metrics``; ``installation.metrics_files`` looks at those two files.
 ``server_option`` (pure) turns the settings and those facts into the one JVM option the server
 gets, ``-javaagent:<jar>=<port>:<rules>``, or refuses with a message naming ``METRICS``. The
 option goes to the server's ``KAFKA_OPTS`` only (``server_kafka_opts``), never to the format JVM:
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
 from kraft_entrypoint.errors import InvalidInput
@@ -54,14 +53,6 @@ class Installation:
     has_agent: bool
     has_rules: bool
 
-
-def installation(kafka_home: Path) -> Installation:
-    """Look at KAFKA_HOME/metrics (reads nothing but the two files' existence)."""
-    return Installation(
-        str(kafka_home),
-        (kafka_home / AGENT_JAR).is_file(),
-        (kafka_home / RULES_FILE).is_file(),
-    )
 
 
 def server_option(enabled: bool, port: int, found: Installation) -> Optional[str]:

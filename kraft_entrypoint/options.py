@@ -222,6 +222,21 @@ OPTIONS = (
         "50",
     ),
     Option(
+        "METRICS",
+        "--metrics",
+        OPERATIONS,
+        "prometheus: the server JVM serves Prometheus metrics on METRICS_PORT (the JMX exporter agent "
+        "and rules of the installation); off: no agent, no port.",
+        "off",
+    ),
+    Option(
+        "METRICS_PORT",
+        "--metrics-port",
+        OPERATIONS,
+        "HTTP port of /metrics with METRICS=prometheus.",
+        "9404",
+    ),
+    Option(
         "PROBE_TIMEOUT",
         "--timeout",
         OPERATIONS,

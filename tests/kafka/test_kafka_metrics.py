@@ -8,10 +8,8 @@ One 3-node cluster per version (``[kafka-3.3.2]``, ``[kafka-4.4.0]``; 3.9.2 in t
 started with the agent on every pod; the last test restarts one pod without it. The module's
 tests run in order on that cluster.
 
-How the agent is switched on: today through the pod's KAFKA_OPTS, with the option the entrypoint's
-own ``kraft_entrypoint.metrics.server_option`` makes (so the format JVM gets it too, which is
-harmless: it exits before the server starts). Once the entrypoint reads METRICS, ``metered_env``
-becomes ``lab.pod_env(ordinal, METRICS="prometheus")`` - the one line to change.
+The agent is switched on as a user does it, METRICS=prometheus in the pod's environment: the
+entrypoint hands it to the server JVM only.
 """
 
 from __future__ import annotations
@@ -208,9 +206,8 @@ def dashboard_exprs(dashboard: dict[str, object]) -> list[str]:
 
 
 def metered_env(lab: kraftlab.Lab, ordinal: int) -> dict[str, str]:
-    """Pod ``ordinal``'s environment with the agent on (see the module's docstring for the switch)."""
-    option = metrics.server_option(True, PORT, metrics.installation(lab.home(ordinal)))
-    return lab.pod_env(ordinal, KAFKA_OPTS=option)
+    """Pod ``ordinal``'s environment with the agent on, as a user turns it on: METRICS=prometheus."""
+    return lab.pod_env(ordinal, METRICS="prometheus", METRICS_PORT=str(PORT))
 
 
 @dataclass

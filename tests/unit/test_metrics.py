@@ -9,6 +9,7 @@ import pytest
 
 from kraft_entrypoint import metrics
 from kraft_entrypoint.errors import InvalidInput
+from kraft_entrypoint.installation import metrics_files
 
 HOME = "/opt/kafka"
 COMPLETE = metrics.Installation(HOME, has_agent=True, has_rules=True)
@@ -115,13 +116,13 @@ def test_the_option_is_appended_to_the_users_kafka_opts(env: dict[str, str], exp
 
 
 def test_installation_facts_are_the_two_files(tmp_path: Path) -> None:
-    """installation() reports exactly which of the agent jar and the rules file exist."""
-    assert metrics.installation(tmp_path) == metrics.Installation(str(tmp_path), False, False)
+    """installation.metrics_files() reports exactly which of the agent jar and the rules file exist."""
+    assert metrics_files(str(tmp_path)) == metrics.Installation(str(tmp_path), False, False)
     (tmp_path / "metrics").mkdir()
     (tmp_path / metrics.RULES_FILE).write_text("rules: []\n")
-    assert metrics.installation(tmp_path) == metrics.Installation(str(tmp_path), False, True)
+    assert metrics_files(str(tmp_path)) == metrics.Installation(str(tmp_path), False, True)
     (tmp_path / metrics.AGENT_JAR).mkdir()  # a directory is not the jar
-    assert metrics.installation(tmp_path).has_agent is False
+    assert metrics_files(str(tmp_path)).has_agent is False
     (tmp_path / metrics.AGENT_JAR).rmdir()
     (tmp_path / metrics.AGENT_JAR).write_bytes(b"PK\x03\x04")
-    assert metrics.installation(tmp_path) == metrics.Installation(str(tmp_path), True, True)
+    assert metrics_files(str(tmp_path)) == metrics.Installation(str(tmp_path), True, True)
