@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,7 @@ import k8s_harness as kh
 import pytest
 
 # The image is built exactly as the container tests build it: their harness, reused.
-sys.path.insert(0, str(kh.REPO / "tests" / "container"))
-import container_harness as ch
+from kraftlab import container as ch
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -21,7 +21,6 @@ import base64
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,9 +30,7 @@ from typing import Optional, TypeVar
 import k8s_harness as kh
 import pytest
 
-sys.path.insert(0, str(kh.REPO / "tests" / "container"))
-sys.path.insert(0, str(kh.REPO / "scripts"))
-import container_harness as ch
+from kraftlab import container as ch
 from kraftlab import fetch_dist
 
 KAFKA_4X = "4.4.0"

@@ -68,7 +68,7 @@ def test_push_pull_from_in_cluster_registry(namespace: kh.Namespace, manifests: 
     """The image pushed to the in-cluster registry is listed in its catalog, pulled by the kubelet
     into a node without a record of it (pod events, imageID, containerd in the registry's log),
     and its 3 pods serve a round trip."""
-    import container_harness as ch  # on sys.path through conftest, which builds the image with it
+    from kraftlab import container as ch
 
     tag = f"0.1.0-{uuid.uuid4().hex[:6]}"
     remote = f"{REGISTRY}/{REPOSITORY}:{tag}"

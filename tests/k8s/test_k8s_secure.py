@@ -16,8 +16,9 @@ from pathlib import Path
 
 import k8s_harness as kh
 import overlay_support as ov
-import pki
 import pytest
+
+from kraftlab import pki
 
 TOPIC = "secured"
 CLIENT_DIR = "/tmp"  # in the client pod (its only writable place: the image's /tmp)
