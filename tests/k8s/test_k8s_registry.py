@@ -13,6 +13,8 @@ from pathlib import Path
 
 import k8s_harness as kh
 
+from kraftlab import container as ch
+
 REGISTRY = "10.244.0.1:31500"
 REPOSITORY = "kafka-kraft"
 #: The manifests' image name (without its tag), which the overlay's ``images:`` rewrites.
@@ -45,10 +47,13 @@ def node_images() -> dict[str, str]:
 
 
 def forget_image(repository: str, digest: str) -> list[str]:
-    """Every image record of the node that names ``repository`` or points at ``digest`` removed,
-    their content garbage-collected (``--sync``); returns the names removed."""
-    names = [name for name, target in node_images().items()
-             if name.startswith((f"{repository}:", f"{repository}@")) or target == digest]
+    """Every image record of the node that names ``repository`` or points at ``digest`` or at the
+    same manifest as such a name (the CRI's ``sha256:<config>`` record) removed, their content
+    garbage-collected (``--sync``); returns the names removed."""
+    records = node_images()
+    targets = {digest} | {target for name, target in records.items()
+                          if name.startswith((f"{repository}:", f"{repository}@"))}
+    names = [name for name, target in records.items() if target in targets]
     if names:
         ctr("images", "rm", "--sync", *names)
     return names
@@ -66,10 +71,8 @@ def pod_events(ns: str, pod: str) -> list[tuple[str, str]]:
 def test_push_pull_from_in_cluster_registry(namespace: kh.Namespace, manifests: Path, image: str,
                                             tmp_path: Path, report: kh.Report) -> None:
     """The image pushed to the in-cluster registry is listed in its catalog, pulled by the kubelet
-    into a node without a record of it (pod events, imageID, containerd in the registry's log),
+    into a node that holds none of it (pod events, imageID, every layer in the registry's log),
     and its 3 pods serve a round trip."""
-    from kraftlab import container as ch
-
     tag = f"0.1.0-{uuid.uuid4().hex[:6]}"
     remote = f"{REGISTRY}/{REPOSITORY}:{tag}"
 
@@ -87,12 +90,36 @@ def test_push_pull_from_in_cluster_registry(namespace: kh.Namespace, manifests: 
     assert tag in tags["tags"], tags  # type: ignore[operator]
     report.figure(f"catalog {catalog}; {REPOSITORY} tags include {tag}")
 
-    # An empty image store for this image: no record of it, and none of its blobs.
-    removed = forget_image(f"{REGISTRY}/{REPOSITORY}", digest)
+    # An empty image store for this image: no record of it under any name (the registry's, and the
+    # manifests' local one the other scenarios use, restored at the end), none of its blobs.
+    layers = image_layers(digest)
+    removed = forget_image(f"{REGISTRY}/{REPOSITORY}", digest) + forget_image(MANIFEST_IMAGE_NAME, digest)
     kh.log(f"removed from the node: {removed}")
+    try:
+        _pull_and_use(namespace, manifests, tmp_path, report, remote, tag, digest, layers)
+    finally:
+        kh.k8s("load-image", ch.IMAGE_TAG, kh.MANIFEST_IMAGE, timeout=600)
+
+
+def image_layers(digest: str) -> list[str]:
+    """The layer digests of the pushed image, from the registry's manifest of it."""
+    request = urllib.request.Request(
+        f"http://{REGISTRY}/v2/{REPOSITORY}/manifests/{digest}",
+        headers={"Accept": "application/vnd.oci.image.manifest.v1+json, "
+                           "application/vnd.docker.distribution.manifest.v2+json"})
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 (a fixed http:// URL)
+        manifest = json.loads(answer.read())
+    return [str(layer["digest"]) for layer in manifest["layers"]]
+
+
+def _pull_and_use(namespace: kh.Namespace, manifests: Path, tmp_path: Path, report: kh.Report,
+                  remote: str, tag: str, digest: str, layers: list[str]) -> None:
+    """Apply the overlay pointed at the registry; the kubelet pulls every layer from there."""
     assert not [n for n, t in node_images().items()
-                if n.startswith(f"{REGISTRY}/{REPOSITORY}") or t == digest]
-    assert digest not in ctr("content", "ls", "-q").split()
+                if n.startswith((f"{REGISTRY}/{REPOSITORY}", MANIFEST_IMAGE_NAME)) or t == digest]
+    held = set(ctr("content", "ls", "-q").split())
+    assert digest not in held
+    assert not set(layers) & held, "the node still holds layers of the image: the pull would not fetch them"
 
     overlay = tmp_path / "overlay"
     overlay.mkdir()
@@ -136,9 +163,8 @@ def test_push_pull_from_in_cluster_registry(namespace: kh.Namespace, manifests: 
                 in image_events, events
     assert pulled, "no pod pulled the image"
 
-    # The registry served the image's manifest to the node's containerd; the layers it fetched
-    # are those the node did not hold yet (containerd skips layers it has unpacked already, e.g.
-    # for the same image imported under the manifests' local name).
+    # The registry served the image's manifest and every layer to the node's containerd, which
+    # held none of them.
     registry_log = kh.kubectl("-n", "kraft-registry", "logs", "deployment/registry",
                               "--since=30m", "--tail=-1").stdout
     by_containerd = [line for line in registry_log.splitlines()
@@ -148,6 +174,8 @@ def test_push_pull_from_in_cluster_registry(namespace: kh.Namespace, manifests: 
                      if f"/v2/{REPOSITORY}/manifests/{digest}" in line]
     assert manifest_gets, registry_log[-3000:]
     blob_gets = [line for line in by_containerd if f"/v2/{REPOSITORY}/blobs/" in line]
+    assert all(any(f"/blobs/{layer}" in line for line in blob_gets) for layer in layers), (
+        f"not every layer of {layers} was fetched from the registry")
     report.figure(f"registry log: containerd fetched the manifest {len(manifest_gets)}x and "
                   f"{len(blob_gets)} blobs; pulled by {pulled}")
 
