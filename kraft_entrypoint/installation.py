@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from typing import Optional
 
+from kraft_entrypoint import metrics
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.kafka_versions import (
     REFERENCE_VERSION,
@@ -91,3 +92,12 @@ def read_capabilities(kafka_home: str) -> Capabilities:
         return capabilities(version)
     except UnsupportedVersion as error:
         raise InvalidInput(f"{name('KAFKA_HOME')} {kafka_home} holds Kafka {version}: {error}") from None
+
+
+def metrics_files(kafka_home: str) -> metrics.Installation:
+    """Whether KAFKA_HOME/metrics holds the JMX exporter agent and our rules (existence only)."""
+    return metrics.Installation(
+        kafka_home,
+        os.path.isfile(os.path.join(kafka_home, metrics.AGENT_JAR)),
+        os.path.isfile(os.path.join(kafka_home, metrics.RULES_FILE)),
+    )

@@ -16,7 +16,7 @@ POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS = (
     "Listeners and security",
     "External access",
     "Quorum",
-    "Memory and probes",
+    "Memory, metrics and probes",
 )
 GROUPS = (POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS)
 #: The commands an input belongs to: a start (the ENTRYPOINT) or ``kraft-entrypoint probe``.
@@ -220,6 +220,21 @@ OPTIONS = (
         "Server heap (-Xms = -Xmx) as a percentage of the memory limit, rounded down to MiB, 256 MiB "
         "to 31 GiB; at least 256 MiB of the limit must be left.",
         "50",
+    ),
+    Option(
+        "METRICS",
+        "--metrics",
+        OPERATIONS,
+        "prometheus: the server JVM serves Prometheus metrics on METRICS_PORT (the JMX exporter agent "
+        "and rules of the installation); off: no agent, no port.",
+        "off",
+    ),
+    Option(
+        "METRICS_PORT",
+        "--metrics-port",
+        OPERATIONS,
+        "HTTP port of /metrics with METRICS=prometheus.",
+        "9404",
     ),
     Option(
         "PROBE_TIMEOUT",

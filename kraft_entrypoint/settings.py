@@ -16,6 +16,7 @@ from kraft_entrypoint import fields, layout
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.fields import DNS1035_LABEL, DNS1123_LABEL, MAX_DNS_NAME, Override
 from kraft_entrypoint.memory import parse_memory_limit, parse_percent
+from kraft_entrypoint.metrics import parse_mode, parse_port
 from kraft_entrypoint.options import OPTIONS, default, name
 
 _EXTERNAL_ONLY = ("EXTERNAL_PORT", "EXTERNAL_ADVERTISED_PORT", "EXTERNAL_PORT_BASE")
@@ -110,6 +111,14 @@ class Memory:
 
 
 @dataclass(frozen=True)
+class Metrics:
+    """Metrics: the Prometheus JMX exporter agent on the server JVM (METRICS, METRICS_PORT)."""
+
+    enabled: bool
+    port: int
+
+
+@dataclass(frozen=True)
 class Settings:
     pod: Pod
     storage: Storage
@@ -119,6 +128,7 @@ class Settings:
     quorum: Quorum
     overrides: tuple[Override, ...]
     memory: Memory
+    metrics: Metrics
     #: Derived, once: this pod's node.id (broker pods of a dedicated layout add BROKER_ID_OFFSET).
     node_id: int
     #: Derived, once: the controllers of the initial quorum (CONTROLLER_REPLICAS, else REPLICAS).
@@ -209,6 +219,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     overrides = fields.parse_overrides(environment)
     cds = fields.cds_mode(raw["KRAFT_CDS"])
     memory = Memory(parse_memory_limit(raw["MEMORY_LIMIT"]), parse_percent(raw["HEAP_PERCENT"]))
+    metrics = _metrics(raw, [broker_port, controller_port, *((external.port,) if external else ())])
     return Settings(
         pod=Pod(statefulset, ordinal, replicas, controller_replicas, service, namespace, cluster_domain),
         storage=Storage(storage[0], storage[1], storage[2], cluster_id_timeout),
@@ -223,6 +234,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         ),
         overrides=overrides,
         memory=memory,
+        metrics=metrics,
         node_id=node_id,
         voter_count=voter_count,
     )
@@ -324,3 +336,15 @@ def _external(raw: Mapping[str, Optional[str]], ordinal: int, taken: tuple[int, 
         )
     advertised_port = None if advertised is None else fields.port("EXTERNAL_ADVERTISED_PORT", advertised)
     return External(host, port, advertised_port, port_base)
+
+
+def _metrics(raw: Mapping[str, Optional[str]], taken: list[int]) -> Metrics:
+    """METRICS and METRICS_PORT; the port must be none of the listeners' (checked only when on)."""
+    enabled = parse_mode(raw["METRICS"])
+    port = parse_port(raw["METRICS_PORT"])
+    if enabled and port in taken:
+        raise InvalidInput(
+            f"{name('METRICS_PORT')}={port} is already a listener's port; the metrics endpoint needs "
+            "its own, e.g. METRICS_PORT=9404"
+        )
+    return Metrics(enabled, port)

@@ -24,6 +24,7 @@ from kraft_entrypoint import (
     installation,
     launch,
     memory,
+    metrics,
     properties,
     storage,
 )
@@ -49,6 +50,7 @@ def start(values: Mapping[str, Optional[str]], *, dry_run: bool) -> None:
 def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) -> None:
     """The start for validated settings; ``environment`` is the process environment Kafka inherits."""
     heap = _heap(settings, environment)  # before anything is written: a heap that cannot fit exits 2
+    agent = _metrics_agent(settings)  # likewise: METRICS=prometheus without the agent exits 2
     caps = installation.read_capabilities(settings.files.kafka_home)
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)
@@ -118,6 +120,9 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     server_env = cds.environment_for(mode, kafka_home, "server", environment)
     if heap.opts is not None:
         server_env = {**(server_env or environment), "KAFKA_HEAP_OPTS": heap.opts}
+    server_opts = metrics.server_kafka_opts(server_env or environment, agent)  # the server JVM only
+    if server_opts is not None:
+        server_env = {**(server_env or environment), "KAFKA_OPTS": server_opts}
     if dry_run:
         sys.stdout.buffer.write(properties.render(plan.shown_properties, header))
         return
@@ -130,6 +135,15 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     if found.unformatted:
         storage.format_storage(format_argv, env=format_env)
     launch.exec_server(plan.server_argv, env=server_env)
+
+
+def _metrics_agent(settings: Settings) -> Optional[str]:
+    """The server's -javaagent option for METRICS=prometheus (None: off, and nothing logged)."""
+    found = installation.metrics_files(settings.files.kafka_home)
+    agent = metrics.server_option(settings.metrics.enabled, settings.metrics.port, found)
+    if agent is not None:
+        log.info("metrics: Prometheus on port %d, server JVM only: %s", settings.metrics.port, agent)
+    return agent
 
 
 def _heap(settings: Settings, environment: Mapping[str, str]) -> memory.Heap:

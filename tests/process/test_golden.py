@@ -114,6 +114,19 @@ def _dynamic_too_old(fake: FakeKafka, env: dict[str, str]) -> list[str]:
     return ["--dry-run"]
 
 
+def _metrics(fake: FakeKafka, env: dict[str, str]) -> list[str]:
+    (fake.home / "metrics").mkdir()
+    (fake.home / "metrics" / "jmx_prometheus_javaagent.jar").write_bytes(b"PK")
+    (fake.home / "metrics" / "kafka-metrics.yml").write_text("rules: []\n")
+    env.update(METRICS="prometheus", METRICS_PORT="9404")
+    return ["--dry-run"]
+
+
+def _metrics_without_agent(fake: FakeKafka, env: dict[str, str]) -> list[str]:
+    env.update(METRICS="prometheus")
+    return ["--dry-run"]
+
+
 def _unsupported(fake: FakeKafka, env: dict[str, str]) -> list[str]:
     _install(fake, "3.2.3")
     return ["--dry-run"]
@@ -133,6 +146,8 @@ CASES: dict[str, Callable[[FakeKafka, dict[str, str]], list[str]]] = {
     "static-past-quorum": _static_past_quorum,
     "dynamic-too-old": _dynamic_too_old,
     "unsupported-version": _unsupported,
+    "metrics": _metrics,
+    "metrics-without-agent": _metrics_without_agent,
 }
 
 

@@ -25,6 +25,11 @@ OPTIONS = [
     ("KAFKA_HOME", "--kafka-home", "{tmp}/home-a", "{tmp}/home-b"),
     ("KRAFT_TEMPLATE", "--template", "{tmp}/template-a", "{tmp}/template-b"),
     ("KRAFT_CONFIG", "--config", "{tmp}/config-a", "{tmp}/config-b"),
+    ("KRAFT_CDS", "--cds", "sometimes", "off"),
+    ("MEMORY_LIMIT", "--memory-limit", "2Gi", "4Gi"),
+    ("HEAP_PERCENT", "--heap-percent", "101", "60"),
+    ("METRICS", "--metrics", "prometheus", "off"),
+    ("METRICS_PORT", "--metrics-port", "not-a-port", "9500"),
 ]
 
 
@@ -98,3 +103,14 @@ def test_version(cli: Cli) -> None:
     outcome = cli.run(["--version"], {})
     assert outcome.exit_code == 0
     assert any(ch.isdigit() for ch in outcome.stdout.decode()), outcome.stdout
+
+
+def test_every_start_option_is_in_a_flag_table() -> None:
+    """Each option of the start command is checked flag = variable here or in the listeners' table."""
+    from kraft_entrypoint import options
+
+    from .test_flag_or_variable_listeners_security_quorum import NEW_OPTIONS as LISTENER_OPTIONS
+
+    tabled = {row[0] for row in OPTIONS} | {row[0] for row in LISTENER_OPTIONS}
+    start_options = {o.variable for o in options.OPTIONS if o.command == options.START}
+    assert start_options - tabled == set()
