@@ -20,6 +20,7 @@ containerd, find each other through CoreDNS and reach Services through kube-prox
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -126,11 +127,38 @@ def prepare_manifests(dest: Path, namespace: str, cluster_id: str) -> Path:
     return root
 
 
+#: One scenario at a time on the node, across processes: its 2 CPUs fit 8 Kafka pods' requests
+#: (250m each), so two test runs sharing the cluster would leave each other's pods Pending.
+SCENARIO_LOCK = Path("/run/kraft-entrypoint-k8s/scenario.lock")
+_held: list[int] = []
+
+
+def _lock_cluster() -> None:
+    if _held:
+        _held.append(_held[-1])
+        return
+    fd = os.open(SCENARIO_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log("waiting for another test run's scenario to finish on the cluster")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    _held.append(fd)
+
+
+def _unlock_cluster() -> None:
+    fd = _held.pop()
+    if not _held:
+        os.close(fd)
+
+
 class Namespace:
-    """A fresh namespace for one scenario, with hostPath volumes pre-bound to its claims."""
+    """A fresh namespace for one scenario, with hostPath volumes pre-bound to its claims. The
+    scenario holds the cluster (SCENARIO_LOCK) from here to ``close()``."""
 
     def __init__(self, prefix: str) -> None:
         self.name = f"{prefix}-{uuid.uuid4().hex[:5]}"
+        _lock_cluster()
 
     def volumes(self, *claims: str) -> None:
         """One PersistentVolume for each claim (e.g. ``data-kafka-0``) of this namespace."""
@@ -140,13 +168,16 @@ class Namespace:
         """StatefulSets deleted with a 5 s grace period (a namespace deletion would wait out the
         pods' 120 s), then the namespace, then its volumes and their directories."""
         started = time.monotonic()
-        if kubectl("get", "namespace", self.name, check=False).returncode == 0:
-            kubectl("-n", self.name, "delete", "statefulset", "--all", "--grace-period=5",
-                    "--wait=true", timeout=300, check=False)
-            kubectl("-n", self.name, "delete", "pod", "--all", "--grace-period=5", "--wait=true",
-                    timeout=300, check=False)
-            kubectl("delete", "namespace", self.name, "--wait=true", timeout=300)
-        k8s("volumes", "--delete", self.name, timeout=300)
+        try:
+            if kubectl("get", "namespace", self.name, check=False).returncode == 0:
+                kubectl("-n", self.name, "delete", "statefulset", "--all", "--grace-period=5",
+                        "--wait=true", timeout=300, check=False)
+                kubectl("-n", self.name, "delete", "pod", "--all", "--grace-period=5",
+                        "--wait=true", timeout=300, check=False)
+                kubectl("delete", "namespace", self.name, "--wait=true", timeout=300)
+            k8s("volumes", "--delete", self.name, timeout=300)
+        finally:
+            _unlock_cluster()
         log(f"namespace {self.name} deleted ({time.monotonic() - started:.1f}s)")
 
 
