@@ -323,7 +323,11 @@ class Client:
         its events parsed."""
         self.sh(f"kill -TERM $(cat /tmp/producer-{prefix}.pid)")
         deadline = time.monotonic() + timeout
-        while self.sh(f"kill -0 $(cat /tmp/producer-{prefix}.pid) 2>/dev/null", check=False).returncode == 0:
+        # Ended: it printed its tool_data, or its process is gone or a zombie (the pod's PID 1,
+        # sleep, reaps nobody).
+        ended = (f"grep -q tool_data /tmp/producer-{prefix}.out || "
+                 f"! grep -qs '^State:[[:space:]]*[RSD]' /proc/$(cat /tmp/producer-{prefix}.pid)/status")
+        while self.sh(ended, check=False).returncode != 0:
             assert time.monotonic() < deadline, f"producer {prefix} still runs {timeout}s after SIGTERM"
             time.sleep(1)
         out = self.sh(f"cat /tmp/producer-{prefix}.out", timeout=300).stdout
