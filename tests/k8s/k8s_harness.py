@@ -13,9 +13,10 @@ containerd, find each other through CoreDNS and reach Services through kube-prox
 * ``REPORT``: timings and figures shown in the run's summary.
 * ``Client``: a pod of the project's image (``sleep``) running Kafka's own tools:
   ``create_topic``, ``produce`` (VerifiableProducer, ``acks=all``, idempotent), ``consume``
-  (console consumer), ``quorum`` (kafka-metadata-quorum), and ``start_producer`` /
-  ``stop_producer`` for a producer that runs while something else happens (``ProducerRun``:
-  acknowledged, failed, the longest window without an acknowledgement).
+  (console consumer), ``consume_partitions`` (without a group), ``quorum``
+  (kafka-metadata-quorum), and ``start_producer`` / ``stop_producer`` for a producer that runs
+  while something else happens (``ProducerRun``: acknowledged, failed, the longest window
+  without an acknowledgement).
 """
 
 from __future__ import annotations
@@ -345,6 +346,18 @@ class Client:
         proc = exec_in(self.ns, self.name, *argv, timeout=timeout_ms / 1000 + 240, check=False)
         # The tool exits 1 on its timeout (fewer values than expected); the values are on stdout.
         return [line for line in proc.stdout.splitlines() if line]
+
+    def consume_partitions(self, topic: str, partitions: int, timeout_ms: int = 15000) -> list[str]:
+        """Every value of ``topic``, read partition by partition without a consumer group (no
+        group coordinator, so no ``__consumer_offsets`` partition is involved)."""
+        values: list[str] = []
+        for partition in range(partitions):
+            proc = exec_in(self.ns, self.name, "kafka-console-consumer.sh", "--bootstrap-server",
+                           self.bootstrap, "--topic", topic, "--partition", str(partition),
+                           "--offset", "earliest", "--timeout-ms", str(timeout_ms),
+                           timeout=timeout_ms / 1000 + 240, check=False)
+            values += [line for line in proc.stdout.splitlines() if line]
+        return values
 
     def quorum(self, what: str = "--status") -> str:
         """``kafka-metadata-quorum.sh describe --status|--replication`` through the brokers."""
