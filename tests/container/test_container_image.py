@@ -111,7 +111,7 @@ def test_without_a_checksum_argument_the_pinned_one_is_checked(
     Our tarball is packed from Maven Central's jars, so it is not the official one: the build
     must stop at the checksum, naming the pinned value, before anything is unpacked.
     """
-    from test_container_static import KAFKA_3_3_2_SHA512
+    from manifests.test_image_and_manifest_static import KAFKA_3_3_2_SHA512
 
     assert kafka_tarball[1].upper() != KAFKA_3_3_2_SHA512
     tag = f"localhost/{run_id}-pinnedsum:never"

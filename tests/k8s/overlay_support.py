@@ -34,7 +34,7 @@ from kraftlab import container as ch
 from kraftlab import fetch_dist
 
 KAFKA_4X = "4.4.0"
-#: The tag tests/container/test_container_dedicated.py builds (podman's cache is shared).
+#: The tag of the Kafka 4.4.0 image on the Java 17 stand-in (podman's cache is shared).
 IMAGE_4X_TAG = f"localhost/kraft-entrypoint/kafka-kraft:test-kafka-{KAFKA_4X}"
 #: What k8s/overlays/dedicated-controllers-dynamic's ``images:`` entry makes of the image line.
 IMAGE_4X_NAME = f"localhost/kafka-kraft:0.1.0-kafka-{KAFKA_4X}"
