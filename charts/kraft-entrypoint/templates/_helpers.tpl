@@ -150,6 +150,15 @@ capabilities:
 {{- end }}
 {{- end -}}
 
+{{/* The heap follows the container's memory limit (HEAP_PERCENT of it, SPEC "Memory"). */}}
+{{- define "kafka.memoryEnv" -}}
+- name: MEMORY_LIMIT  # the heap is HEAP_PERCENT (default 50) of the container's limit
+  valueFrom:
+    resourceFieldRef:
+      resource: limits.memory
+      divisor: '1'
+{{- end -}}
+
 {{- define "kafka.quorumEnv" -}}
 {{- if ne .Values.quorum.mode "static" }}
 - name: QUORUM
