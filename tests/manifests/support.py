@@ -62,6 +62,8 @@ SPEC_DEFAULTS = {
     "BROKER_ID_OFFSET": "100",
     "QUORUM": "static",
     "CLUSTER_DOMAIN": CLUSTER_DOMAIN,
+    "METRICS": "off",
+    "METRICS_PORT": "9404",
 }
 #: Variables Kafka's own start scripts read (bin/kafka-run-class.sh, kafka-server-start.sh).
 KAFKA_SCRIPT_VARIABLES = frozenset(

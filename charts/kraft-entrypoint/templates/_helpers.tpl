@@ -159,6 +159,36 @@ capabilities:
       divisor: '1'
 {{- end -}}
 
+{{/* METRICS=prometheus: the JMX exporter agent's /metrics on metrics.port (SPEC "Metrics"). */}}
+{{- define "kafka.metricsEnv" -}}
+{{- if .Values.metrics.enabled }}
+- name: METRICS  # the Prometheus JMX exporter agent serves /metrics on {{ .Values.metrics.port }}
+  value: prometheus
+{{- if ne (int .Values.metrics.port) 9404 }}
+- name: METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "kafka.metricsPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics  # METRICS_PORT: the Prometheus JMX exporter agent
+  containerPort: {{ .Values.metrics.port }}
+  protocol: TCP
+{{- end }}
+{{- end -}}
+
+{{/* The usual scrape annotations, with metrics on. */}}
+{{- define "kafka.podAnnotations" -}}
+{{- if .Values.metrics.enabled }}
+annotations:
+  prometheus.io/scrape: "true"
+  prometheus.io/port: {{ .Values.metrics.port | quote }}
+  prometheus.io/path: /metrics
+{{- end }}
+{{- end -}}
+
 {{- define "kafka.quorumEnv" -}}
 {{- if ne .Values.quorum.mode "static" }}
 - name: QUORUM
