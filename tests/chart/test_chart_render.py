@@ -339,6 +339,13 @@ FEATURES: dict[str, list[str]] = {
     ],
     "metrics-off-dedicated": ["--set", "metrics.enabled=false", "--set", "controllers.dedicated=true"],
     "metrics-port-dedicated": ["--set", "metrics.port=9500", "--set", "controllers.dedicated=true"],
+    "no-spread-dedicated": [
+        "--set-json", "topologySpread.topologyKeys=[]", "--set", "controllers.dedicated=true",
+    ],
+    "strict-zone-spread": [
+        "--set-json", 'topologySpread.topologyKeys=["topology.kubernetes.io/zone"]',
+        "--set", "topologySpread.whenUnsatisfiable=DoNotSchedule", "--set", "topologySpread.maxSkew=2",
+    ],
 }
 
 
@@ -409,6 +416,19 @@ def test_metrics_values_reach_every_pod_or_none(helm: str) -> None:
     (headless,) = [d for d in moved if d["metadata"]["name"] == "kafka-svc"]
     (port,) = [p for p in headless["spec"]["ports"] if p["name"] == "metrics"]
     assert (port["port"], port["targetPort"]) == (9500, "metrics")
+
+
+def test_topology_spread_values_override_or_remove_the_constraints(helm: str) -> None:
+    """topologySpread.topologyKeys=[] leaves no constraint on either StatefulSet; one key with
+    DoNotSchedule and maxSkew 2 gives exactly that constraint, over the StatefulSet's own pods."""
+    for name in ("kafka", "kafka-controller"):
+        sts = statefulset(helm_template(helm, *FEATURES["no-spread-dedicated"]), name)
+        assert "topologySpreadConstraints" not in sts["spec"]["template"]["spec"]
+    sts = statefulset(helm_template(helm, *FEATURES["strict-zone-spread"]), "kafka")
+    assert sts["spec"]["template"]["spec"]["topologySpreadConstraints"] == [{
+        "maxSkew": 2, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": sts["spec"]["selector"]["matchLabels"]},
+    }]
 
 
 def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> None:

@@ -1,8 +1,8 @@
-"""Every manifest's Kafka pods serve Prometheus metrics the usual way: METRICS=prometheus, the
-container port "metrics" on METRICS_PORT, the prometheus.io scrape annotations naming it, and
-the headless Service's port "metrics" (what k8s/components/metrics scrapes). Checked on every
-rendered overlay and combination and on the two plain files (k8s/kafka.yaml and
-k8s/kafka-shared-volume.yaml).
+"""Every manifest's Kafka pods serve Prometheus metrics the usual way (METRICS=prometheus, the
+container port "metrics" on METRICS_PORT, the prometheus.io scrape annotations naming it, the
+headless Service's port "metrics" that k8s/components/metrics scrapes) and spread over zones and
+nodes. Checked on every rendered overlay and combination and on the two plain files
+(k8s/kafka.yaml and k8s/kafka-shared-volume.yaml).
 
 No container runs here (these tests are in the normal test command)."""
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from .support import K8S, RENDERED, Rendered, container, literal_env, named_ports
+from .support import K8S, RENDERED, Rendered, container, literal_env, named_ports, statefulset_of
 
 PLAIN = ("kafka.yaml", "kafka-shared-volume.yaml")
 
@@ -58,3 +58,19 @@ def test_each_headless_service_publishes_the_metrics_port(manifest: Rendered) ->
         (port,) = ports
         wanted = {int(literal_env(s)["METRICS_PORT"]) for s in manifest.all("StatefulSet")}
         assert (port["port"], port["targetPort"], port["protocol"]) == (wanted.pop(), "metrics", "TCP")
+
+
+def test_every_statefulset_spreads_its_own_pods_over_zones_and_nodes(manifest: Rendered) -> None:
+    """Each StatefulSet's pods: maxSkew 1 over topology.kubernetes.io/zone and over
+    kubernetes.io/hostname, ScheduleAnyway (a one-node cluster still schedules), each counting
+    exactly that StatefulSet's pods (brokers and controllers apart in the dedicated layout)."""
+    for sts in manifest.all("StatefulSet"):
+        name = sts["metadata"]["name"]
+        constraints = sts["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        keys = [c["topologyKey"] for c in constraints]
+        assert keys == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"], name
+        for constraint in constraints:
+            assert constraint["maxSkew"] == 1, name
+            assert constraint["whenUnsatisfiable"] == "ScheduleAnyway", name
+            assert set(constraint["labelSelector"]) == {"matchLabels"}, name
+            assert statefulset_of(manifest, constraint["labelSelector"]["matchLabels"]) == [name]

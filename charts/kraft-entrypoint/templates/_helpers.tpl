@@ -266,6 +266,26 @@ affinity:
 {{- end }}
 {{- end -}}
 
+{{/*
+include "kafka.topologySpread" (list $ (selector labels)): one constraint per topologySpread key,
+counting the pods the labels select (the StatefulSet's own).
+*/}}
+{{- define "kafka.topologySpread" -}}
+{{- $spread := (index . 0).Values.topologySpread -}}
+{{- $labels := index . 1 -}}
+{{- if $spread.topologyKeys }}
+topologySpreadConstraints:
+  {{- range $spread.topologyKeys }}
+  - maxSkew: {{ $spread.maxSkew }}
+    topologyKey: {{ . }}
+    whenUnsatisfiable: {{ $spread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- $labels | nindent 8 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* Values that would make a cluster that cannot start: refused at render time. */}}
 {{- define "kafka.validate" -}}
 {{- if not (has .Values.quorum.mode (list "static" "dynamic")) -}}
