@@ -66,6 +66,15 @@ COMBINATIONS: dict[str, tuple[str, list[str], list[str], list[str]]] = {
         "../dedicated-controllers", ["metrics"], ["values-dedicated-controllers.yaml"],
         ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true"],
     ),
+    "network-policy": ("../../base", ["network-policy"], [], ["--set", "networkPolicy.enabled=true"]),
+    "network-policy+dedicated-controllers": (
+        "../dedicated-controllers", ["network-policy"], ["values-dedicated-controllers.yaml"],
+        ["--set", "networkPolicy.enabled=true"],
+    ),
+    "network-policy+external-nodeport": (
+        "../../base", ["external-nodeport", "network-policy"], ["values-external-nodeport.yaml"],
+        ["--set", "networkPolicy.enabled=true"],
+    ),
 }
 
 Obj = dict[str, Any]
@@ -342,6 +351,13 @@ FEATURES: dict[str, list[str]] = {
     "no-spread-dedicated": [
         "--set-json", "topologySpread.topologyKeys=[]", "--set", "controllers.dedicated=true",
     ],
+    "network-policy-options": [
+        "--set", "networkPolicy.enabled=true", "--set", "controllers.dedicated=true",
+        "--set-json", 'networkPolicy.clientLabels={"kafka-client":null,"app.example.com/kafka":"producer"}',
+        "--set-json", 'networkPolicy.clientNamespaces=["apps","jobs"]',
+        "--set-json", 'networkPolicy.external.from=[{"ipBlock":{"cidr":"203.0.113.0/24"}}]',
+        "--set", "networkPolicy.metrics.namespace=observability",
+    ],
     "strict-zone-spread": [
         "--set-json", 'topologySpread.topologyKeys=["topology.kubernetes.io/zone"]',
         "--set", "topologySpread.whenUnsatisfiable=DoNotSchedule", "--set", "topologySpread.maxSkew=2",
@@ -431,6 +447,31 @@ def test_topology_spread_values_override_or_remove_the_constraints(helm: str) ->
     }]
 
 
+def test_network_policy_values_reach_the_policy(helm: str) -> None:
+    """networkPolicy: the client labels select clients in the release's namespace and in each of
+    clientNamespaces, external.from restricts the external port, metrics.namespace names the
+    scrapers' namespace; off by default."""
+    assert not [d for d in helm_template(helm) if d["kind"] == "NetworkPolicy"]
+    docs = helm_template(helm, *FEATURES["network-policy-options"])
+    (policy,) = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    rules = {rule["ports"][0]["port"]: rule.get("from") for rule in policy["spec"]["ingress"]}
+    client = {"matchLabels": {"app.example.com/kafka": "producer"}}
+    own = {"matchLabels": {"app.kubernetes.io/name": "kafka", "app.kubernetes.io/instance": "kafka"}}
+    assert rules["broker"] == [
+        {"podSelector": own},
+        {"podSelector": client},
+        *({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}, "podSelector": client}
+          for ns in ("apps", "jobs")),
+    ]
+    assert rules["controller"] == [{"podSelector": own}]
+    assert rules["external"] == [{"ipBlock": {"cidr": "203.0.113.0/24"}}]
+    scrapers = {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}
+    assert rules["metrics"] == [{"namespaceSelector": scrapers}]
+    off = helm_template(helm, "--set", "networkPolicy.enabled=true", "--set", "metrics.enabled=false")
+    (policy,) = [d for d in off if d["kind"] == "NetworkPolicy"]
+    assert [r["ports"][0]["port"] for r in policy["spec"]["ingress"]] == ["controller", "broker", "external"]
+
+
 def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> None:
     """Installed as release `other` in namespace `ns2`, no object names or refers to the
     manifests' `kafka-*` objects or namespace: every cross-reference follows the release."""
@@ -468,10 +509,13 @@ def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> No
         (["--set", "fullnameOverride=" + "k" * 41], "at '/fullnameOverride': maxLength: got 41, want 40"),
         (["--set", "metrics.enabled=false", "--set", "metrics.serviceMonitor.enabled=true"],
          "metrics.serviceMonitor and metrics.grafanaDashboard need metrics.enabled"),
+        (["--set", "networkPolicy.enabled=true",
+          "--set-json", 'networkPolicy.clientLabels={"kafka-client":null}'],
+         "at '/networkPolicy/clientLabels': minProperties: got 0, want 1"),
     ],
     ids=["voters", "sasl-no-users", "acl-anonymous", "shared-dedicated", "host-no-host",
          "voters-controllers", "schema-quorum-mode", "schema-typo", "schema-affinity", "schema-long-name",
-         "monitor-without-metrics"],
+         "monitor-without-metrics", "schema-empty-client-selector"],
 )
 def test_values_that_cannot_work_are_refused(helm: str, args: list[str], message: str) -> None:
     """Values that would make a cluster that cannot start fail the render, saying why."""

@@ -35,6 +35,9 @@ OVERLAYS = ("secure", "external-nodeport", "dedicated-controllers", "dedicated-c
 COMBINATIONS = {
     "secure+dedicated-controllers": ("../dedicated-controllers", ["secure"]),
     "secure+external-nodeport": ("../../base", ["secure", "external-nodeport"]),
+    "network-policy": ("../../base", ["network-policy"]),
+    "network-policy+dedicated-controllers": ("../dedicated-controllers", ["network-policy"]),
+    "network-policy+external-nodeport": ("../../base", ["external-nodeport", "network-policy"]),
 }
 RENDERED = (*OVERLAYS, *COMBINATIONS)
 
