@@ -509,13 +509,15 @@ def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> No
         (["--set", "fullnameOverride=" + "k" * 41], "at '/fullnameOverride': maxLength: got 41, want 40"),
         (["--set", "metrics.enabled=false", "--set", "metrics.serviceMonitor.enabled=true"],
          "metrics.serviceMonitor and metrics.grafanaDashboard need metrics.enabled"),
+        (["--set", "external.enabled=true", "--set", "metrics.port=9094"],
+         "metrics.port 9094 is a listener's port"),
         (["--set", "networkPolicy.enabled=true",
           "--set-json", 'networkPolicy.clientLabels={"kafka-client":null}'],
          "at '/networkPolicy/clientLabels': minProperties: got 0, want 1"),
     ],
     ids=["voters", "sasl-no-users", "acl-anonymous", "shared-dedicated", "host-no-host",
          "voters-controllers", "schema-quorum-mode", "schema-typo", "schema-affinity", "schema-long-name",
-         "monitor-without-metrics", "schema-empty-client-selector"],
+         "monitor-without-metrics", "metrics-on-a-listener-port", "schema-empty-client-selector"],
 )
 def test_values_that_cannot_work_are_refused(helm: str, args: list[str], message: str) -> None:
     """Values that would make a cluster that cannot start fail the render, saying why."""

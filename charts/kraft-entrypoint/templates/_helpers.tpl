@@ -315,6 +315,13 @@ topologySpreadConstraints:
 {{- if and .Values.external.enabled (not (has .Values.external.mode (list "nodePort" "host"))) -}}
 {{- fail (printf "external.mode must be nodePort or host, not %q" .Values.external.mode) -}}
 {{- end -}}
+{{- if .Values.metrics.enabled -}}
+{{- $taken := list 9092 9093 -}}
+{{- if .Values.external.enabled }}{{ $taken = append $taken (int .Values.external.containerPort) }}{{ end -}}
+{{- if has (int .Values.metrics.port) $taken -}}
+{{- fail (printf "metrics.port %d is a listener's port (the entrypoint would exit 2): choose another, e.g. 9404" (int .Values.metrics.port)) -}}
+{{- end -}}
+{{- end -}}
 {{- if and .Values.external.enabled (eq .Values.external.mode "host") (not .Values.external.host) -}}
 {{- fail "external.mode host needs external.host (e.g. kafka-{ordinal}.kafka.example.com)" -}}
 {{- end -}}
