@@ -16,7 +16,7 @@ POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS = (
     "Listeners and security",
     "External access",
     "Quorum",
-    "Memory and probes",
+    "Memory, metrics and probes",
 )
 GROUPS = (POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS)
 #: The commands an input belongs to: a start (the ENTRYPOINT) or ``kraft-entrypoint probe``.

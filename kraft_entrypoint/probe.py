@@ -129,8 +129,14 @@ def _password(directory: Optional[str], user: str) -> str:
 def _quorum_view(target: Target, security: Security, timeout: float) -> QuorumView:
     """Only the quorum's leader describes it: ask this controller, then the others in turn."""
     reasons: list[str] = []
-    for endpoint in (target.endpoint, *target.quorum):
-        with _Client(endpoint, target.sasl_mechanism, security, timeout) as client:
+    endpoints = (target.endpoint, *target.quorum)
+    deadline = time.monotonic() + timeout * 0.9
+    for position, endpoint in enumerate(endpoints):
+        # Its own controller may take all (if it hangs, the probe fails anyway); each other one
+        # gets its share of what is left, so a hung one costs only that share.
+        left = deadline - time.monotonic()
+        share = max(left if position == 0 else left / (len(endpoints) - position), 0.1)
+        with _Client(endpoint, target.sasl_mechanism, security, share) as client:
             try:
                 return client.quorum_view()
             except _NotLeader:

@@ -6,16 +6,11 @@ are tests/k8s's (k8s_harness)."""
 
 from __future__ import annotations
 
-import sys
 import time
 
-import pytest
+import k8s_harness as kh
 
-# tests/k8s's harness and conftest (cluster, namespace, image fixtures) come from the branch that
-# adds scripts/k8s; until both are in one tree this file has nothing to run on.
-kh = pytest.importorskip("k8s_harness", reason="tests/k8s/k8s_harness.py (scripts/k8s) not in this tree")
-sys.path.insert(0, str(kh.REPO / "tests" / "container"))  # as tests/k8s/conftest.py does
-import container_harness as ch  # noqa: E402
+from kraftlab import container as ch
 
 CHART = kh.REPO / "charts" / "kraft-entrypoint"
 HELM = kh.REPO / "scripts" / "helm"

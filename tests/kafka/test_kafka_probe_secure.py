@@ -31,7 +31,9 @@ from kraftlab.secure import INTER_BROKER_USER, SecureLab
 
 pytestmark = pytest.mark.kafka
 
-VERSIONS = ["3.3.2", "4.4.0"]
+# 4.4.0 in the slow tier (scripts/test --full): CI runs the broker outcomes on 4.4.0 in
+# test_kafka_probe.py; these two clusters per version cost about three minutes more.
+VERSIONS = ["3.3.2", pytest.param("4.4.0", marks=pytest.mark.slow)]
 TOPIC = "guarded"
 CONTROLLERS = {0, 1, 2}
 BROKERS = {100, 101, 102}

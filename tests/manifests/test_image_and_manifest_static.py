@@ -14,10 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import k8s_emulation as k8s
 import pytest
 
 from kraftlab import container as h
+from manifests import manifest_pods as k8s
 
 MANIFESTS = sorted(p for p in (h.REPO / "k8s").glob("*.yaml") if not p.name.startswith("."))
 YAMLLINT_CONFIG = h.REPO / "k8s" / ".yamllint.yaml"
@@ -219,7 +219,8 @@ def test_services_ports_and_labels_agree_with_the_statefulset(path: Path) -> Non
     labels = template["metadata"]["labels"]
     (container,) = template["spec"]["containers"]
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert ports == {"broker": 9092, "controller": 9093}
+    assert {"broker": 9092, "controller": 9093}.items() <= ports.items()
+    assert set(ports) <= {"broker", "controller", "metrics"}
 
     assert sts["metadata"]["namespace"] == "kafka-kraft"
     assert k8s.selects(spec["selector"]["matchLabels"], labels)
@@ -232,9 +233,8 @@ def test_services_ports_and_labels_agree_with_the_statefulset(path: Path) -> Non
     assert headless["spec"]["clusterIP"] == "None"
     assert headless["spec"]["publishNotReadyAddresses"] is True
     assert k8s.selects(headless["spec"]["selector"], labels)
-    assert {(p["port"], p["targetPort"]) for p in headless["spec"]["ports"]} == {
-        (9092, "broker"),
-        (9093, "controller"),
+    assert {(9092, "broker"), (9093, "controller")} <= {
+        (p["port"], p["targetPort"]) for p in headless["spec"]["ports"]
     }
 
     client = k8s.find(docs, "Service", "kafka-client")
@@ -246,9 +246,10 @@ def test_services_ports_and_labels_agree_with_the_statefulset(path: Path) -> Non
     assert k8s.selects(pdb["spec"]["selector"]["matchLabels"], labels)
     assert pdb["spec"]["maxUnavailable"] == 1
 
-    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-        # the broker port: broker-only pods (past CONTROLLER_REPLICAS) have no controller port
-        assert container[probe]["tcpSocket"]["port"] == "broker", probe
+    for probe, kind in (("startupProbe", "startup"), ("readinessProbe", "ready"), ("livenessProbe", "live")):
+        # Kafka's own answers, not an open port: kraft-entrypoint probe <kind> in the container
+        assert container[probe]["exec"]["command"][-4:] == ["-m", "kraft_entrypoint", "probe", kind], probe
+        assert container[probe]["timeoutSeconds"] > 5, "above PROBE_TIMEOUT's default of 5 s"
 
     for doc in docs:
         if doc["kind"] not in ("Namespace", "PersistentVolume"):
@@ -273,18 +274,19 @@ def test_every_variable_the_pod_sets_is_read_by_the_entrypoint_or_kafka(path: Pa
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
-def test_heap_fits_the_memory_limit(path: Path) -> None:
+def test_heap_follows_the_memory_limit(path: Path) -> None:
+    """No hand-set heap: MEMORY_LIMIT comes from the container's own limit (downward API), and that
+    limit leaves the entrypoint's default 50 % heap at least 256 MiB with 256 MiB to spare."""
     _, sts = statefulset(path)
     (container,) = sts["spec"]["template"]["spec"]["containers"]
-    heap = next(v["value"] for v in container["env"] if v["name"] == "KAFKA_HEAP_OPTS")
-    xmx = re.search(r"-Xmx(\d+)([mMgG])", heap)
-    assert xmx, heap
-    heap_bytes = int(xmx.group(1)) * (2**30 if xmx.group(2) in "gG" else 2**20)
+    env = {v["name"]: v for v in container["env"]}
+    assert "KAFKA_HEAP_OPTS" not in env
+    assert env["MEMORY_LIMIT"]["valueFrom"]["resourceFieldRef"]["resource"] == "limits.memory"
+    assert env["MEMORY_LIMIT"]["valueFrom"]["resourceFieldRef"].get("divisor", "1") in ("1", 1)
     resources = container["resources"]
     limit = k8s.memory_bytes(resources["limits"]["memory"])
     assert k8s.memory_bytes(resources["requests"]["memory"]) <= limit
-    # the rest is metaspace, threads, direct buffers and the page cache Kafka relies on
-    assert heap_bytes <= limit * 0.6, (heap, resources)
+    assert limit // 2 >= 256 * 2**20
 
 
 @pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
@@ -320,6 +322,9 @@ def test_each_pods_environment_gives_a_valid_dry_run(path: Path, ordinal: int, t
     (kafka_home / "config" / "kraft").mkdir(parents=True)
     template = h.REPO / "tests" / "fixtures" / "server.properties"
     shutil.copy(template, kafka_home / "config" / "kraft" / "server.properties")
+    (kafka_home / "metrics").mkdir()  # the pods run METRICS=prometheus: the image's agent and rules
+    for name in ("jmx_prometheus_javaagent.jar", "kafka-metrics.yml"):
+        (kafka_home / "metrics" / name).write_bytes(b"")
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(h.REPO),

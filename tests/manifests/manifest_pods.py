@@ -1,32 +1,12 @@
-"""An emulated Kubernetes: turn a StatefulSet's pod template into ``podman run`` arguments.
+"""A StatefulSet's pod as the kubelet would make it, read from a manifest, for the static checks.
 
-This is the one mocked piece of the container tests, and deliberately small. It does what
-the kubelet and the StatefulSet controller would do for pod ``<sts>-<ordinal>``, as far as the
-manifest uses it, and refuses (raises) anything it does not emulate instead of ignoring it:
-
-* hostname = pod name; one podman network alias per DNS name the pod answers to in a cluster
-  (``<pod>.<serviceName>.<ns>.svc.<domain>``, and the FQDNs of the Services selecting it);
-* ``env``: ``value``; ``valueFrom.fieldRef`` for ``metadata.name`` / ``metadata.namespace``;
-  ``valueFrom.secretKeyRef`` resolved from the Secret in the same manifest (the API server's
-  job);
-* ``volumeClaimTemplates`` -> one podman volume per pod, named ``<claim>-<pod>`` (the PVC name
-  Kubernetes uses), surviving the pod; ``persistentVolumeClaim`` -> a podman volume shared by
-  all pods; ``emptyDir`` -> a fresh podman volume (mode 0777, as the kubelet makes it) per
-  pod instance, deleted with the pod (podman's tmpfs mounts ignore ``mode`` here);
-* ``secret`` volumes -> a host directory laid out as the kubelet mounts a Secret (``..data``
-  symlink, ``defaultMode``, files group-owned by ``fsGroup``; kraftlab/pki.py), bind-mounted
-  read-only; the Secret comes from the manifest or, for one that cert-manager would make, from
-  the ``secrets`` the caller passes;
-* pod and container ``securityContext``: ``runAsUser``/``runAsGroup`` -> ``--user``,
-  ``fsGroup`` -> supplementary group plus group ownership of the claim volumes (as the kubelet
-  chowns them), ``readOnlyRootFilesystem`` -> ``--read-only`` without podman's extra tmpfs
-  mounts, ``capabilities.drop: [ALL]`` -> ``--cap-drop=all``, ``allowPrivilegeEscalation:
-  false`` -> ``no-new-privileges``;
-* ``resources.limits.memory`` -> ``--memory``;
-* ``terminationGracePeriodSeconds`` -> the stop timeout (SIGTERM, then SIGKILL).
-
-The image is replaced by the locally built one: the manifest's ``image`` names the user's
-registry. Probes are not run by podman; the tests check the probes' port themselves.
+What real Kubernetes does with the manifests is proven in tests/k8s; this reads only what the
+static checks need (each pod's environment for a ``--dry-run``, its mounts and security
+context), and deliberately stays small. It reads, for pod
+``<sts>-<ordinal>``, what the kubelet would give it (hostname, DNS names, ``env`` from values,
+``fieldRef``, ``secretKeyRef`` and ``resourceFieldRef: limits.memory``, volumes, Secret mounts,
+security context, memory limit), and refuses (raises) anything it does not know instead of
+ignoring it.
 """
 
 from __future__ import annotations
@@ -119,7 +99,7 @@ class Pod:
     env: dict[str, str]
     #: (podman volume name, mount path) for each claim-backed mount
     volumes: list[tuple[str, str]]
-    #: (volume name suffix, mount path) for each emptyDir; see ``empty_dir_volume``
+    #: (volume name suffix, mount path) for each emptyDir; a fresh directory per pod instance
     empty_dirs: list[tuple[str, str]]
     user: str | None
     group_add: list[str]
@@ -131,54 +111,6 @@ class Pod:
     ports: dict[str, int] = field(default_factory=dict)
     #: (host directory laid out as a Secret volume, mount path) for each secret volume
     secret_mounts: list[tuple[str, str]] = field(default_factory=list)
-
-    def run_argv(
-        self,
-        *,
-        container: str,
-        image: str,
-        network: str,
-        base_opts: Sequence[str],
-        env_overrides: Mapping[str, str] | None = None,
-    ) -> list[str]:
-        """``podman run -d`` arguments starting this pod's single container.
-
-        The emptyDir volumes are named after ``container`` (see ``empty_dir_volume``) and
-        must exist; the caller creates them and removes them with the container.
-        """
-        argv = ["podman", "run", "--detach", *base_opts, "--name", container]
-        argv += ["--hostname", self.hostname, "--network", network]
-        for alias in self.aliases:
-            argv += ["--network-alias", alias]
-        env = {**self.env, **(env_overrides or {})}
-        for key, value in env.items():
-            argv += ["--env", f"{key}={value}"]
-        for volume, path in self.volumes:
-            argv += ["--volume", f"{volume}:{path}"]
-        for suffix, path in self.empty_dirs:
-            argv += ["--volume", f"{empty_dir_volume(container, suffix)}:{path}"]
-        for directory, path in self.secret_mounts:
-            argv += ["--volume", f"{directory}:{path}:ro"]
-        if self.user:
-            argv += ["--user", self.user]
-        for group in self.group_add:
-            argv += ["--group-add", group]
-        if self.read_only:
-            argv += ["--read-only", "--read-only-tmpfs=false"]
-        if self.cap_drop_all:
-            argv += ["--cap-drop", "all"]
-        if self.no_new_privileges:
-            argv += ["--security-opt", "no-new-privileges"]
-        if self.memory:
-            argv += ["--memory", str(self.memory)]
-        argv += ["--stop-timeout", str(self.stop_timeout)]
-        argv.append(image)
-        return argv
-
-
-def empty_dir_volume(container: str, volume: str) -> str:
-    """The podman volume standing in for emptyDir ``volume`` of one pod instance."""
-    return f"{container}-{volume}"
 
 
 def pod(
@@ -235,6 +167,11 @@ def pod(
         elif "secretKeyRef" in source:
             ref = source["secretKeyRef"]
             env[var["name"]] = secret_value(docs, ref["name"], ref["key"])
+        elif source.get("resourceFieldRef", {}).get("resource") == "limits.memory":
+            # the kubelet: the container's limit in bytes, divided by the divisor (default 1)
+            ref = source["resourceFieldRef"]
+            limit = memory_bytes(ctr["resources"]["limits"]["memory"])
+            env[var["name"]] = str(limit // memory_bytes(str(ref.get("divisor", "1"))))
         else:
             raise NotEmulated(f"env {var['name']}: {sorted(source)}")
     if ctr.get("envFrom"):
@@ -297,9 +234,3 @@ def pod(
         ports={p["name"]: int(p["containerPort"]) for p in ctr.get("ports", []) if "name" in p},
         secret_mounts=secret_mounts,
     )
-
-
-def fs_group(docs: Sequence[Obj], sts_name: str) -> int | None:
-    group = find(docs, "StatefulSet", sts_name)["spec"]["template"]["spec"]
-    value = group.get("securityContext", {}).get("fsGroup")
-    return None if value is None else int(value)
