@@ -13,13 +13,15 @@ containerd, find each other through CoreDNS and reach Services through kube-prox
 * ``REPORT``: timings and figures shown in the run's summary.
 * ``Client``: a pod of the project's image (``sleep``) running Kafka's own tools:
   ``create_topic``, ``produce`` (VerifiableProducer, ``acks=all``, idempotent), ``consume``
-  (console consumer), ``quorum`` (kafka-metadata-quorum), and ``start_producer`` /
-  ``stop_producer`` for a producer that runs while something else happens (``ProducerRun``:
-  acknowledged, failed, the longest window without an acknowledgement).
+  (console consumer), ``consume_partitions`` (without a group), ``quorum``
+  (kafka-metadata-quorum), and ``start_producer`` / ``stop_producer`` for a producer that runs
+  while something else happens (``ProducerRun``: acknowledged, failed, the longest window
+  without an acknowledgement).
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -126,11 +128,38 @@ def prepare_manifests(dest: Path, namespace: str, cluster_id: str) -> Path:
     return root
 
 
+#: One scenario at a time on the node, across processes: its 2 CPUs fit 8 Kafka pods' requests
+#: (250m each), so two test runs sharing the cluster would leave each other's pods Pending.
+SCENARIO_LOCK = Path("/run/kraft-entrypoint-k8s/scenario.lock")
+_held: list[int] = []
+
+
+def _lock_cluster() -> None:
+    if _held:
+        _held.append(_held[-1])
+        return
+    fd = os.open(SCENARIO_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        log("waiting for another test run's scenario to finish on the cluster")
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    _held.append(fd)
+
+
+def _unlock_cluster() -> None:
+    fd = _held.pop()
+    if not _held:
+        os.close(fd)
+
+
 class Namespace:
-    """A fresh namespace for one scenario, with hostPath volumes pre-bound to its claims."""
+    """A fresh namespace for one scenario, with hostPath volumes pre-bound to its claims. The
+    scenario holds the cluster (SCENARIO_LOCK) from here to ``close()``."""
 
     def __init__(self, prefix: str) -> None:
         self.name = f"{prefix}-{uuid.uuid4().hex[:5]}"
+        _lock_cluster()
 
     def volumes(self, *claims: str) -> None:
         """One PersistentVolume for each claim (e.g. ``data-kafka-0``) of this namespace."""
@@ -140,13 +169,16 @@ class Namespace:
         """StatefulSets deleted with a 5 s grace period (a namespace deletion would wait out the
         pods' 120 s), then the namespace, then its volumes and their directories."""
         started = time.monotonic()
-        if kubectl("get", "namespace", self.name, check=False).returncode == 0:
-            kubectl("-n", self.name, "delete", "statefulset", "--all", "--grace-period=5",
-                    "--wait=true", timeout=300, check=False)
-            kubectl("-n", self.name, "delete", "pod", "--all", "--grace-period=5", "--wait=true",
-                    timeout=300, check=False)
-            kubectl("delete", "namespace", self.name, "--wait=true", timeout=300)
-        k8s("volumes", "--delete", self.name, timeout=300)
+        try:
+            if kubectl("get", "namespace", self.name, check=False).returncode == 0:
+                kubectl("-n", self.name, "delete", "statefulset", "--all", "--grace-period=5",
+                        "--wait=true", timeout=300, check=False)
+                kubectl("-n", self.name, "delete", "pod", "--all", "--grace-period=5",
+                        "--wait=true", timeout=300, check=False)
+                kubectl("delete", "namespace", self.name, "--wait=true", timeout=300)
+            k8s("volumes", "--delete", self.name, timeout=300)
+        finally:
+            _unlock_cluster()
         log(f"namespace {self.name} deleted ({time.monotonic() - started:.1f}s)")
 
 
@@ -292,7 +324,11 @@ class Client:
         its events parsed."""
         self.sh(f"kill -TERM $(cat /tmp/producer-{prefix}.pid)")
         deadline = time.monotonic() + timeout
-        while self.sh(f"kill -0 $(cat /tmp/producer-{prefix}.pid) 2>/dev/null", check=False).returncode == 0:
+        # Ended: it printed its tool_data, or its process is gone or a zombie (the pod's PID 1,
+        # sleep, reaps nobody).
+        ended = (f"grep -q tool_data /tmp/producer-{prefix}.out || "
+                 f"! grep -qs '^State:[[:space:]]*[RSD]' /proc/$(cat /tmp/producer-{prefix}.pid)/status")
+        while self.sh(ended, check=False).returncode != 0:
             assert time.monotonic() < deadline, f"producer {prefix} still runs {timeout}s after SIGTERM"
             time.sleep(1)
         out = self.sh(f"cat /tmp/producer-{prefix}.out", timeout=300).stdout
@@ -310,6 +346,18 @@ class Client:
         proc = exec_in(self.ns, self.name, *argv, timeout=timeout_ms / 1000 + 240, check=False)
         # The tool exits 1 on its timeout (fewer values than expected); the values are on stdout.
         return [line for line in proc.stdout.splitlines() if line]
+
+    def consume_partitions(self, topic: str, partitions: int, timeout_ms: int = 15000) -> list[str]:
+        """Every value of ``topic``, read partition by partition without a consumer group (no
+        group coordinator, so no ``__consumer_offsets`` partition is involved)."""
+        values: list[str] = []
+        for partition in range(partitions):
+            proc = exec_in(self.ns, self.name, "kafka-console-consumer.sh", "--bootstrap-server",
+                           self.bootstrap, "--topic", topic, "--partition", str(partition),
+                           "--offset", "earliest", "--timeout-ms", str(timeout_ms),
+                           timeout=timeout_ms / 1000 + 240, check=False)
+            values += [line for line in proc.stdout.splitlines() if line]
+        return values
 
     def quorum(self, what: str = "--status") -> str:
         """``kafka-metadata-quorum.sh describe --status|--replication`` through the brokers."""

@@ -6,6 +6,7 @@ The secure overlay: test_k8s_secure.py."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from overlay_support import image_4x  # noqa: F401  (fixture)
 
 CONTROLLERS = [0, 1, 2]
 BROKERS = [100, 101, 102]  # BROKER_ID_OFFSET=100 + ordinal
+POD_UID = 1000  # runAsUser of the manifests
 
 
 def readback(client: kh.Client, topic: str, count: int, prefix: int) -> None:
@@ -143,8 +145,9 @@ def test_external_nodeport_from_the_host(namespace: kh.Namespace, manifests: Pat
     advertised = {n: f"{host_ips[f'kafka-{n}']}:{30092 + n}" for n in range(3)}
 
     host = ov.HostKafka(tmp_path)
-    versions = host.run("kafka-broker-api-versions.sh", "--bootstrap-server", advertised[0],
-                        timeout=120).stdout
+    # kafka-broker-api-versions.sh: one line per broker it reached, under its advertised address.
+    versions = host.run("kafka-run-class.sh", "kafka.admin.BrokerApiVersionsCommand",
+                        "--bootstrap-server", advertised[0], timeout=120).stdout
     seen = {int(m.group(2)): m.group(1)
             for m in re.finditer(r"^(\S+) \(id: (\d+) rack", versions, re.MULTILINE)}
     assert seen == advertised, versions
@@ -177,10 +180,15 @@ SHARED_PV = re.compile(r"(kind: PersistentVolume\nmetadata:\n  name: )kafka-shar
 def test_shared_volume(namespace: kh.Namespace, manifests: Path, image: str, report: kh.Report,
                        tmp_path: Path) -> None:
     """``kubectl apply -f k8s/kafka-shared-volume.yaml`` with its hostPath ReadWriteMany volume on
-    this single node (its own directory and PV name per scenario): 3 pods Ready on one volume, the
-    cluster id created there once by one pod and used by all, acks=all writes read back."""
+    this single node (its own directory and PV name per scenario), the directory made on the node
+    first and owned by the pods' uid 1000: 3 pods Ready on one volume, the cluster id created there
+    once by one pod and used by all, acks=all writes read back."""
     ns = namespace.name
     share = tmp_path / "kafka-share"
+    # "create the directory on the node first" (the manifest): owned by the pods' user, since
+    # fsGroup does not apply to hostPath and the kubelet's DirectoryOrCreate makes it root 0755.
+    share.mkdir()
+    os.chown(share, POD_UID, POD_UID)
     path = manifests / "kafka-shared-volume.yaml"
     label = f"    kraft-entrypoint.local/namespace: {ns}\n"  # Namespace.close deletes the PV
     text, renamed = SHARED_PV.subn(rf"\g<1>{ns}-kafka-shared\n\g<2>{label}", path.read_text())
