@@ -47,15 +47,33 @@ CASES: dict[str, tuple[str, Optional[str]]] = {
 }
 
 #: Overlays combined with components, as k8s/README.md ("Combining") offers them, and the chart's
-#: values files given together: kustomization (resources, components) written into the copy.
-COMBINATIONS: dict[str, tuple[str, list[str], list[str]]] = {
+#: values files given together (and --set values for a component no overlay uses):
+#: kustomization (resources, components) written into the copy.
+COMBINATIONS: dict[str, tuple[str, list[str], list[str], list[str]]] = {
     "secure+dedicated-controllers": (
         "../dedicated-controllers", ["secure"],
-        ["values-secure.yaml", "values-dedicated-controllers.yaml"],
+        ["values-secure.yaml", "values-dedicated-controllers.yaml"], [],
     ),
     "secure+external-nodeport": (
         "../../base", ["secure", "external-nodeport"],
-        ["values-secure.yaml", "values-external-nodeport.yaml"],
+        ["values-secure.yaml", "values-external-nodeport.yaml"], [],
+    ),
+    "metrics": (
+        "../../base", ["metrics"], [],
+        ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true"],
+    ),
+    "metrics+dedicated-controllers": (
+        "../dedicated-controllers", ["metrics"], ["values-dedicated-controllers.yaml"],
+        ["--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.grafanaDashboard.enabled=true"],
+    ),
+    "network-policy": ("../../base", ["network-policy"], [], ["--set", "networkPolicy.enabled=true"]),
+    "network-policy+dedicated-controllers": (
+        "../dedicated-controllers", ["network-policy"], ["values-dedicated-controllers.yaml"],
+        ["--set", "networkPolicy.enabled=true"],
+    ),
+    "network-policy+external-nodeport": (
+        "../../base", ["external-nodeport", "network-policy"], ["values-external-nodeport.yaml"],
+        ["--set", "networkPolicy.enabled=true"],
     ),
 }
 
@@ -98,7 +116,7 @@ def k8s_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(K8S, root, symlinks=True)
     for user in USERS:
         (root / "components" / "secure" / "users" / user).write_text(f"{user}-password-for-tests")
-    for name, (base, components, _) in COMBINATIONS.items():
+    for name, (base, components, _, _) in COMBINATIONS.items():
         directory = root / "overlays" / name
         directory.mkdir()
         kustomization = {
@@ -181,9 +199,9 @@ def renders(helm: str, kustomize: str, k8s_copy: Path) -> dict[str, tuple[list[O
     for name, (source, values) in CASES.items():
         manifests = without_namespace_object(manifest_objects(kustomize, k8s_copy, source))
         result[name] = (manifests, helm_template(helm, *values_args(values, k8s_copy)))
-    for name, (_, _, files) in COMBINATIONS.items():
+    for name, (_, _, files, extra) in COMBINATIONS.items():
         manifests = without_namespace_object(manifest_objects(kustomize, k8s_copy, f"overlays/{name}"))
-        args = [a for f in files for a in ("-f", str(EXAMPLES / f))] + password_args(k8s_copy)
+        args = [a for f in files for a in ("-f", str(EXAMPLES / f))] + password_args(k8s_copy) + extra
         result[name] = (manifests, helm_template(helm, *args))
     return result
 
@@ -328,6 +346,22 @@ FEATURES: dict[str, list[str]] = {
         "--set-json", 'broker.extraEnv=[{"name":"KAFKA_CFG_LOG_RETENTION_HOURS","value":"72"}]',
         "--set", "clusterDomain=example.internal", "--set", "broker.pdb.enabled=false",
     ],
+    "metrics-off-dedicated": ["--set", "metrics.enabled=false", "--set", "controllers.dedicated=true"],
+    "metrics-port-dedicated": ["--set", "metrics.port=9500", "--set", "controllers.dedicated=true"],
+    "no-spread-dedicated": [
+        "--set-json", "topologySpread.topologyKeys=[]", "--set", "controllers.dedicated=true",
+    ],
+    "network-policy-options": [
+        "--set", "networkPolicy.enabled=true", "--set", "controllers.dedicated=true",
+        "--set-json", 'networkPolicy.clientLabels={"kafka-client":null,"app.example.com/kafka":"producer"}',
+        "--set-json", 'networkPolicy.clientNamespaces=["apps","jobs"]',
+        "--set-json", 'networkPolicy.external.from=[{"ipBlock":{"cidr":"203.0.113.0/24"}}]',
+        "--set", "networkPolicy.metrics.namespace=observability",
+    ],
+    "strict-zone-spread": [
+        "--set-json", 'topologySpread.topologyKeys=["topology.kubernetes.io/zone"]',
+        "--set", "topologySpread.whenUnsatisfiable=DoNotSchedule", "--set", "topologySpread.maxSkew=2",
+    ],
 }
 
 
@@ -376,6 +410,68 @@ def test_values_beyond_the_manifests_do_what_they_say(helm: str) -> None:
     assert not [d for d in probes if d["kind"] == "PodDisruptionBudget"]
 
 
+def test_metrics_values_reach_every_pod_or_none(helm: str) -> None:
+    """metrics.enabled=false leaves no METRICS, no port and no annotation on any StatefulSet and
+    no metrics port on the headless Service; metrics.port moves the container port, the Service
+    port, the annotation and sets METRICS_PORT on brokers and controllers alike."""
+    off = helm_template(helm, *FEATURES["metrics-off-dedicated"])
+    moved = helm_template(helm, *FEATURES["metrics-port-dedicated"])
+    for name in ("kafka", "kafka-controller"):
+        sts = statefulset(off, name)
+        (container,) = sts["spec"]["template"]["spec"]["containers"]
+        assert not {"METRICS", "METRICS_PORT"} & env_of(sts).keys()
+        assert "metrics" not in [p["name"] for p in container["ports"]]
+        assert "annotations" not in sts["spec"]["template"]["metadata"]
+        sts = statefulset(moved, name)
+        (container,) = sts["spec"]["template"]["spec"]["containers"]
+        assert (env_of(sts)["METRICS"], env_of(sts)["METRICS_PORT"]) == ("prometheus", "9500")
+        assert {"name": "metrics", "containerPort": 9500, "protocol": "TCP"} in container["ports"]
+        assert sts["spec"]["template"]["metadata"]["annotations"]["prometheus.io/port"] == "9500"
+    (headless_off,) = [d for d in off if d["metadata"]["name"] == "kafka-svc"]
+    assert [p["name"] for p in headless_off["spec"]["ports"]] == ["broker", "controller"]
+    (headless,) = [d for d in moved if d["metadata"]["name"] == "kafka-svc"]
+    (port,) = [p for p in headless["spec"]["ports"] if p["name"] == "metrics"]
+    assert (port["port"], port["targetPort"]) == (9500, "metrics")
+
+
+def test_topology_spread_values_override_or_remove_the_constraints(helm: str) -> None:
+    """topologySpread.topologyKeys=[] leaves no constraint on either StatefulSet; one key with
+    DoNotSchedule and maxSkew 2 gives exactly that constraint, over the StatefulSet's own pods."""
+    for name in ("kafka", "kafka-controller"):
+        sts = statefulset(helm_template(helm, *FEATURES["no-spread-dedicated"]), name)
+        assert "topologySpreadConstraints" not in sts["spec"]["template"]["spec"]
+    sts = statefulset(helm_template(helm, *FEATURES["strict-zone-spread"]), "kafka")
+    assert sts["spec"]["template"]["spec"]["topologySpreadConstraints"] == [{
+        "maxSkew": 2, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule",
+        "labelSelector": {"matchLabels": sts["spec"]["selector"]["matchLabels"]},
+    }]
+
+
+def test_network_policy_values_reach_the_policy(helm: str) -> None:
+    """networkPolicy: the client labels select clients in the release's namespace and in each of
+    clientNamespaces, external.from restricts the external port, metrics.namespace names the
+    scrapers' namespace; off by default."""
+    assert not [d for d in helm_template(helm) if d["kind"] == "NetworkPolicy"]
+    docs = helm_template(helm, *FEATURES["network-policy-options"])
+    (policy,) = [d for d in docs if d["kind"] == "NetworkPolicy"]
+    rules = {rule["ports"][0]["port"]: rule.get("from") for rule in policy["spec"]["ingress"]}
+    client = {"matchLabels": {"app.example.com/kafka": "producer"}}
+    own = {"matchLabels": {"app.kubernetes.io/name": "kafka", "app.kubernetes.io/instance": "kafka"}}
+    assert rules["broker"] == [
+        {"podSelector": own},
+        {"podSelector": client},
+        *({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": ns}}, "podSelector": client}
+          for ns in ("apps", "jobs")),
+    ]
+    assert rules["controller"] == [{"podSelector": own}]
+    assert rules["external"] == [{"ipBlock": {"cidr": "203.0.113.0/24"}}]
+    scrapers = {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}
+    assert rules["metrics"] == [{"namespaceSelector": scrapers}]
+    off = helm_template(helm, "--set", "networkPolicy.enabled=true", "--set", "metrics.enabled=false")
+    (policy,) = [d for d in off if d["kind"] == "NetworkPolicy"]
+    assert [r["ports"][0]["port"] for r in policy["spec"]["ingress"]] == ["controller", "broker", "external"]
+
+
 def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> None:
     """Installed as release `other` in namespace `ns2`, no object names or refers to the
     manifests' `kafka-*` objects or namespace: every cross-reference follows the release."""
@@ -411,9 +507,17 @@ def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> No
          "at '': additional properties 'replica' not allowed"),
         (["--set", "broker.podAntiAffinity=required"], "at '/broker/podAntiAffinity': value must be one of"),
         (["--set", "fullnameOverride=" + "k" * 41], "at '/fullnameOverride': maxLength: got 41, want 40"),
+        (["--set", "metrics.enabled=false", "--set", "metrics.serviceMonitor.enabled=true"],
+         "metrics.serviceMonitor and metrics.grafanaDashboard need metrics.enabled"),
+        (["--set", "external.enabled=true", "--set", "metrics.port=9094"],
+         "metrics.port 9094 is a listener's port"),
+        (["--set", "networkPolicy.enabled=true",
+          "--set-json", 'networkPolicy.clientLabels={"kafka-client":null}'],
+         "at '/networkPolicy/clientLabels': minProperties: got 0, want 1"),
     ],
     ids=["voters", "sasl-no-users", "acl-anonymous", "shared-dedicated", "host-no-host",
-         "voters-controllers", "schema-quorum-mode", "schema-typo", "schema-affinity", "schema-long-name"],
+         "voters-controllers", "schema-quorum-mode", "schema-typo", "schema-affinity", "schema-long-name",
+         "monitor-without-metrics", "metrics-on-a-listener-port", "schema-empty-client-selector"],
 )
 def test_values_that_cannot_work_are_refused(helm: str, args: list[str], message: str) -> None:
     """Values that would make a cluster that cannot start fail the render, saying why."""

@@ -35,6 +35,9 @@ OVERLAYS = ("secure", "external-nodeport", "dedicated-controllers", "dedicated-c
 COMBINATIONS = {
     "secure+dedicated-controllers": ("../dedicated-controllers", ["secure"]),
     "secure+external-nodeport": ("../../base", ["secure", "external-nodeport"]),
+    "network-policy": ("../../base", ["network-policy"]),
+    "network-policy+dedicated-controllers": ("../dedicated-controllers", ["network-policy"]),
+    "network-policy+external-nodeport": ("../../base", ["external-nodeport", "network-policy"]),
 }
 RENDERED = (*OVERLAYS, *COMBINATIONS)
 
@@ -62,6 +65,8 @@ SPEC_DEFAULTS = {
     "BROKER_ID_OFFSET": "100",
     "QUORUM": "static",
     "CLUSTER_DOMAIN": CLUSTER_DOMAIN,
+    "METRICS": "off",
+    "METRICS_PORT": "9404",
 }
 #: Variables Kafka's own start scripts read (bin/kafka-run-class.sh, kafka-server-start.sh).
 KAFKA_SCRIPT_VARIABLES = frozenset(

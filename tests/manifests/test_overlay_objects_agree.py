@@ -109,7 +109,8 @@ def test_every_mount_has_a_volume_and_the_pod_stays_locked_down(out: Rendered) -
 
 def test_ports_in_env_match_container_ports_and_probes(out: Rendered) -> None:
     """BROKER_PORT, CONTROLLER_PORT and EXTERNAL_PORT are the named container ports of pods
-    that have that listener, and no pod declares a port it does not listen on; every probe is
+    that have that listener, METRICS_PORT (port "metrics") of pods with METRICS=prometheus, and
+    no pod declares a port it does not listen on; every probe is
     the entrypoint's own ``probe startup|ready|live`` in the image's venv (it reads the pod's
     variables, so it follows the secure component's TLS and SASL)."""
     for sts in out.all("StatefulSet"):
@@ -124,6 +125,8 @@ def test_ports_in_env_match_container_ports_and_probes(out: Rendered) -> None:
                 del expected["controller"]
         if "EXTERNAL_HOST" in env:
             expected["external"] = int(env["EXTERNAL_PORT"])
+        if env["METRICS"] == "prometheus":
+            expected["metrics"] = int(env["METRICS_PORT"])
         assert named_ports(sts) == expected, sts["metadata"]["name"]
         probes = (("startupProbe", "startup"), ("readinessProbe", "ready"), ("livenessProbe", "live"))
         for probe, kind in probes:

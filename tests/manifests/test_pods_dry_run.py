@@ -71,10 +71,14 @@ def pod_environment(out: Rendered, sts: Obj, ordinal: int) -> dict[str, str]:
 
 
 def fake_kafka_home(root: Path, version: str) -> Path:
-    """An installation as far as --dry-run reads it: the version-named jar and the template."""
+    """An installation as far as --dry-run reads it: the version-named jar, the template, and
+    the metrics agent and its rules where the image has them (only their existence is read)."""
     home = root / f"kafka-{version}"
     (home / "libs").mkdir(parents=True)
     (home / "libs" / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    (home / "metrics").mkdir()
+    for name in ("jmx_prometheus_javaagent.jar", "kafka-metrics.yml"):
+        (home / "metrics" / name).write_bytes(b"")
     template = (REPO / "tests" / "fixtures" / "server.properties").read_bytes()
     for place in ("config/kraft/server.properties", "config/server.properties"):
         (home / place).parent.mkdir(parents=True, exist_ok=True)
@@ -157,6 +161,10 @@ def test_each_pods_environment_gives_the_expected_dry_run(
         env=env, capture_output=True, text=True, timeout=60, check=False,
     )
     assert proc.returncode == 0, proc.stderr
+    if env.get("METRICS") == "prometheus":  # every manifest's pods serve /metrics
+        port = env.get("METRICS_PORT", "9404")
+        agent = f"-javaagent:{env['KAFKA_HOME']}/metrics/jmx_prometheus_javaagent.jar={port}:"
+        assert f"metrics: Prometheus on port {port}, server JVM only: {agent}" in proc.stderr
     for secret in secrets_shown:
         assert secret not in proc.stdout + proc.stderr, "a secret reached the output"
     config = {

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,7 +48,6 @@ def test_the_selector_matches_the_headless_service() -> None:
     assert names == ["kafka-client", "kafka-svc"]
 
 
-@pytest.mark.xfail(strict=True, reason="the manifests get the metrics port (9404) when METRICS is wired")
 def test_only_the_headless_service_has_a_metrics_port_on_the_container_port() -> None:
     """Exactly kafka-svc has a port named metrics, 9404, targeting the container port named metrics."""
     with_port = [s for s in selected_services() if any(p["name"] == "metrics" for p in s["spec"]["ports"])]

@@ -150,6 +150,45 @@ capabilities:
 {{- end }}
 {{- end -}}
 
+{{/* The heap follows the container's memory limit (HEAP_PERCENT of it, SPEC "Memory"). */}}
+{{- define "kafka.memoryEnv" -}}
+- name: MEMORY_LIMIT  # the heap is HEAP_PERCENT (default 50) of the container's limit
+  valueFrom:
+    resourceFieldRef:
+      resource: limits.memory
+      divisor: '1'
+{{- end -}}
+
+{{/* METRICS=prometheus: the JMX exporter agent's /metrics on metrics.port (SPEC "Metrics"). */}}
+{{- define "kafka.metricsEnv" -}}
+{{- if .Values.metrics.enabled }}
+- name: METRICS  # the Prometheus JMX exporter agent serves /metrics on {{ .Values.metrics.port }}
+  value: prometheus
+{{- if ne (int .Values.metrics.port) 9404 }}
+- name: METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "kafka.metricsPort" -}}
+{{- if .Values.metrics.enabled }}
+- name: metrics  # METRICS_PORT: the Prometheus JMX exporter agent
+  containerPort: {{ .Values.metrics.port }}
+  protocol: TCP
+{{- end }}
+{{- end -}}
+
+{{/* The usual scrape annotations, with metrics on. */}}
+{{- define "kafka.podAnnotations" -}}
+{{- if .Values.metrics.enabled }}
+annotations:
+  prometheus.io/scrape: "true"
+  prometheus.io/port: {{ .Values.metrics.port | quote }}
+  prometheus.io/path: /metrics
+{{- end }}
+{{- end -}}
+
 {{- define "kafka.quorumEnv" -}}
 {{- if ne .Values.quorum.mode "static" }}
 - name: QUORUM
@@ -227,6 +266,26 @@ affinity:
 {{- end }}
 {{- end -}}
 
+{{/*
+include "kafka.topologySpread" (list $ (selector labels)): one constraint per topologySpread key,
+counting the pods the labels select (the StatefulSet's own).
+*/}}
+{{- define "kafka.topologySpread" -}}
+{{- $spread := (index . 0).Values.topologySpread -}}
+{{- $labels := index . 1 -}}
+{{- if $spread.topologyKeys }}
+topologySpreadConstraints:
+  {{- range $spread.topologyKeys }}
+  - maxSkew: {{ $spread.maxSkew }}
+    topologyKey: {{ . }}
+    whenUnsatisfiable: {{ $spread.whenUnsatisfiable }}
+    labelSelector:
+      matchLabels:
+        {{- $labels | nindent 8 }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
 {{/* Values that would make a cluster that cannot start: refused at render time. */}}
 {{- define "kafka.validate" -}}
 {{- if not (has .Values.quorum.mode (list "static" "dynamic")) -}}
@@ -255,6 +314,13 @@ affinity:
 {{- end -}}
 {{- if and .Values.external.enabled (not (has .Values.external.mode (list "nodePort" "host"))) -}}
 {{- fail (printf "external.mode must be nodePort or host, not %q" .Values.external.mode) -}}
+{{- end -}}
+{{- if .Values.metrics.enabled -}}
+{{- $taken := list 9092 9093 -}}
+{{- if .Values.external.enabled }}{{ $taken = append $taken (int .Values.external.containerPort) }}{{ end -}}
+{{- if has (int .Values.metrics.port) $taken -}}
+{{- fail (printf "metrics.port %d is a listener's port (the entrypoint would exit 2): choose another, e.g. 9404" (int .Values.metrics.port)) -}}
+{{- end -}}
 {{- end -}}
 {{- if and .Values.external.enabled (eq .Values.external.mode "host") (not .Values.external.host) -}}
 {{- fail "external.mode host needs external.host (e.g. kafka-{ordinal}.kafka.example.com)" -}}
