@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -234,6 +235,16 @@ class ProducerRun:
     sent: int
     longest_gap: float
     duration: float
+    #: Every acknowledgement's time (ms since the epoch, the client pod's clock = the node's).
+    ack_times: tuple[int, ...] = ()
+
+    def longest_gap_after(self, since: float) -> float:
+        """The longest time (s) without an acknowledgement from ``since`` (epoch seconds) on:
+        0 when acknowledgements kept coming at the producer's pace."""
+        start = since * 1000
+        later = [t for t in self.ack_times if t > start]
+        bounds = [start, *later]
+        return max((b - a for a, b in zip(bounds, bounds[1:])), default=0) / 1000
 
 
 CLIENT_POD = """\
@@ -390,7 +401,46 @@ def parse_producer_events(stdout: str) -> ProducerRun:
     bounds = ([first] if first is not None else []) + times + ([last] if last is not None else [])
     gaps = [b - a for a, b in zip(bounds, bounds[1:])]
     return ProducerRun(frozenset(acked), failed, sent, max(gaps, default=0) / 1000,
-                       ((last or 0) - (first or 0)) / 1000)
+                       ((last or 0) - (first or 0)) / 1000, tuple(sorted(times)))
+
+
+class BrokerLogs:
+    """The logs of every pod instance of a StatefulSet while something happens to it (a roll
+    replaces pods, and a deleted pod's log is gone): polled every ``period`` seconds in a thread,
+    the longest text seen per pod UID kept."""
+
+    def __init__(self, ns: str, pods: Sequence[str], period: float = 2.0) -> None:
+        self.ns, self.pods, self.period = ns, list(pods), period
+        self.texts: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+
+    def __enter__(self) -> BrokerLogs:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+        self._collect()
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.period):
+            self._collect()
+
+    def _collect(self) -> None:
+        for pod in self.pods:
+            uid = kubectl("-n", self.ns, "get", "pod", pod, "-o", "jsonpath={.metadata.uid}",
+                          check=False).stdout.strip()
+            text = kubectl("-n", self.ns, "logs", pod, timeout=60, check=False).stdout
+            key = f"{pod}/{uid}"
+            if uid and len(text) > len(self.texts.get(key, "")):
+                self.texts[key] = text
+
+    def count(self, needle: str) -> dict[str, int]:
+        """Lines containing ``needle``, per pod instance (only those with any)."""
+        counts = {key: sum(needle in line for line in text.splitlines()) for key, text in self.texts.items()}
+        return {key: n for key, n in counts.items() if n}
 
 
 def quorum_field(status: str, field: str) -> str:

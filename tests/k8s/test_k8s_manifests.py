@@ -97,9 +97,11 @@ def test_deleted_pod_returns(namespace: kh.Namespace, manifests: Path, image: st
 
 def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path, image: str,
                                         report: kh.Report) -> None:
-    """``kubectl rollout restart statefulset/kafka`` while an idempotent acks=all producer runs:
-    no acknowledged message is lost. Failed sends and the longest window without an
-    acknowledgement are reported (the probes work brings failed sends to 0)."""
+    """``kubectl rollout restart statefulset/kafka`` while an idempotent acks=all producer with the
+    client's default retries runs (RF=3, min.insync.replicas=2): the readiness probe (in every
+    ISR) holds the roll until each broker has caught up, so no acknowledged message is lost, no
+    send fails, no broker refuses a write with NotEnoughReplicas, no window without
+    acknowledgements is longer than 5 s, and none follows ``rollout status``."""
     apply_and_wait(namespace, manifests, "-f", VOTER_CLAIMS)
     ns = namespace.name
     client = kh.Client(ns, image)
@@ -110,28 +112,38 @@ def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path
         assert time.monotonic() < deadline, "the producer got no 300 acknowledgements in 120 s"
         time.sleep(1)
 
-    started = time.monotonic()
-    kh.kubectl("-n", ns, "rollout", "restart", "statefulset/kafka")
-    kh.kubectl("-n", ns, "rollout", "status", "statefulset/kafka", "--timeout=900s", timeout=960)
-    kh.wait_ready(ns, "kafka", REPLICAS)
-    roll = time.monotonic() - started
-    after_roll = client.producer_acked(3)
-    deadline = time.monotonic() + 120
-    while client.producer_acked(3) < after_roll + 300:
-        assert time.monotonic() < deadline, "the producer did not resume after the roll"
-        time.sleep(1)
+    with kh.BrokerLogs(ns, [f"kafka-{n}" for n in range(REPLICAS)]) as logs:
+        started = time.monotonic()
+        kh.kubectl("-n", ns, "rollout", "restart", "statefulset/kafka")
+        kh.kubectl("-n", ns, "rollout", "status", "statefulset/kafka", "--timeout=900s", timeout=960)
+        rolled_at = time.time()
+        roll = time.monotonic() - started
+        kh.wait_ready(ns, "kafka", REPLICAS)
+        after_roll = client.producer_acked(3)
+        deadline = time.monotonic() + 120
+        while client.producer_acked(3) < after_roll + 300:
+            assert time.monotonic() < deadline, "the producer did not resume after the roll"
+            time.sleep(1)
     produced = client.stop_producer(3)
 
     read = client.consume("rolled", expected=produced.sent, timeout_ms=30000)
     lost = produced.acked - set(read)
     duplicates = len(read) - len(set(read))
+    refusals = logs.count("NotEnoughReplicas")
+    after = produced.longest_gap_after(rolled_at)
     report.time("rollout restart statefulset/kafka (3 pods)", roll)
     report.figure(f"rolling restart under a producer (100 msg/s, acks=all, idempotent): "
                   f"roll {roll:.0f}s, sent {produced.sent}, acked {len(produced.acked)}, "
                   f"failed {produced.failed}, lost {len(lost)}, duplicates read {duplicates}, "
-                  f"longest window without an ack {produced.longest_gap:.1f}s")
+                  f"NotEnoughReplicas in the brokers' logs {sum(refusals.values())}, "
+                  f"longest window without an ack {produced.longest_gap:.1f}s, "
+                  f"after rollout status {after:.1f}s")
     assert produced.acked, produced
     assert not lost, f"{len(lost)} acknowledged values not read back, e.g. {sorted(lost)[:20]}"
+    assert produced.failed == 0, produced
+    assert refusals == {}, f"brokers refused writes with NotEnoughReplicas: {refusals}"
+    assert produced.longest_gap <= 5, f"{produced.longest_gap:.1f}s without an acknowledgement"
+    assert after <= 1, f"{after:.1f}s without an acknowledgement after rollout status returned"
 
 
 def test_scale_brokers_past_voters(namespace: kh.Namespace, manifests: Path, image: str,

@@ -66,7 +66,9 @@ patches:
 """
 
 
-@pytest.mark.parametrize("how", ["cert-manager-crds", "without-cert-manager"])
+@pytest.mark.parametrize(
+    "how", ["cert-manager-crds", pytest.param("without-cert-manager", marks=pytest.mark.slow)]
+)
 def test_secure_overlay_as_a_user_applies_it(how: str, namespace: kh.Namespace, manifests: Path,
                                              image: str, report: kh.Report, tmp_path: Path,
                                              request: pytest.FixtureRequest) -> None:

@@ -36,9 +36,9 @@ from kraftlab.quorum import QuorumLab
 
 pytestmark = pytest.mark.kafka
 
-# 4.4.0 in the slow tier: CI proves dedicated controllers on 4.4.0 with the image
-# (tests/k8s/test_k8s_overlays.py, the overlay on a real Kubernetes)
-VERSIONS = ["3.3.2", pytest.param("4.4.0", marks=pytest.mark.slow)]
+# The slow tier: CI proves dedicated controllers with the image on a real Kubernetes
+# (tests/k8s/test_k8s_overlays.py)
+VERSIONS = [pytest.param("3.3.2", marks=pytest.mark.slow), pytest.param("4.4.0", marks=pytest.mark.slow)]
 CONTROLLERS = {0, 1, 2}
 BROKERS = {100, 101, 102}
 

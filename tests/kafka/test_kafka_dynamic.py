@@ -40,7 +40,7 @@ from kraftlab.quorum import QuorumLab, QuorumStatus, Replica
 
 pytestmark = pytest.mark.kafka
 
-VERSIONS = ["3.9.2", "4.4.0"]
+VERSIONS = ["3.9.2", pytest.param("4.4.0", marks=pytest.mark.slow)]
 #: Whether a controller added to the quorum joins the voters by itself (KIP-853's
 #: controller.quorum.auto.join.enable, Kafka 4.2+) or by kafka-metadata-quorum.sh add-controller.
 AUTO_JOIN = {"3.9.2": False, "4.4.0": True}

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.kafka
 TOPIC = "probed"
 #: Followers leave the ISR after this long without catching up (Kafka's default is 30 s).
 LAG_MS = "4000"
-SLOW_VERSIONS = [v for v in MATRIX if v not in (MATRIX[0], MATRIX[-1])]
+SLOW_VERSIONS = [v for v in MATRIX if v != MATRIX[0]]
 
 
 def in_every_isr(lab: kraftlab.Lab, node: int) -> bool:

@@ -133,7 +133,7 @@ def start_secure_cluster(lab: SecureLab, report: Report, version: str) -> kraftl
 # --------------------------------------------------------------------------- newer version
 
 
-@pytest.mark.parametrize("version", NEWER, ids=version_id)
+@pytest.mark.parametrize("version", [pytest.param(v, marks=pytest.mark.slow) for v in NEWER], ids=version_id)
 def test_secure_cluster_on_newer_version(version: str, dist: Callable[[str], Dist], report: Report) -> None:
     """Cold start with TLS+SASL+ACLs on a newer Kafka, an ACL'd client's acks=all write read back,
     a wrong password and a user without ACL refused, no secret in any output."""
