@@ -15,14 +15,13 @@ from __future__ import annotations
 import difflib
 import re
 import shutil
-import subprocess
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Optional
 
 import pytest
 import yaml
+from manifests.support import assert_kubernetes_valid, run, tool
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "kraft-entrypoint"
@@ -79,18 +78,6 @@ COMBINATIONS: dict[str, tuple[str, list[str], list[str], list[str]]] = {
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str, str]
-
-
-def run(argv: Sequence[str], *, timeout: int = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def tool(name: str) -> str:
-    """A tool installed with the test extra: next to this Python, or on PATH."""
-    beside = Path(sys.executable).parent / name
-    found = str(beside) if beside.is_file() else shutil.which(name)
-    assert found, f"{name} is not installed: install the project's test extra"
-    return found
 
 
 @pytest.fixture(scope="session")
@@ -552,18 +539,8 @@ def test_renders_pass_kubernetes_validate_strict(
     """Every built-in object of every render is valid (strict: no unknown field), none skipped;
     cert-manager's kinds are compared with the secure overlay above (their schemas: the
     manifests' static tests)."""
-    files = []
-    for name, args in lint_cases(k8s_copy).items():
-        docs = [d for d in helm_template(helm, *args) if not d["apiVersion"].startswith("cert-manager.io/")]
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump_all(docs))
-        files.append(str(path))
-    argv = [tool("kubernetes-validate"), "--strict", "--quiet"]
-    if version:
-        argv += ["--kubernetes-version", version]
-    proc = run(argv + files)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "WARN" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    rendered = {name: helm_template(helm, *args) for name, args in lint_cases(k8s_copy).items()}
+    assert_kubernetes_valid(rendered, tmp_path, version)
 
 
 def test_helm_script_gives_the_pinned_version(helm: str) -> None:

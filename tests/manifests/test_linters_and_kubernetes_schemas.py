@@ -11,9 +11,8 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-import yaml
 
-from .support import K8S, Rendered, run, tool
+from .support import K8S, Rendered, assert_kubernetes_valid, run, tool
 
 
 @pytest.mark.parametrize("version", ["1.27", None], ids=["k8s-1.27", "k8s-latest"])
@@ -21,18 +20,7 @@ def test_builtin_objects_pass_kubernetes_validate_strict(
     rendered: dict[str, Rendered], version: Optional[str], tmp_path: Path
 ) -> None:
     """Every object of a built-in kind is valid (strict: no unknown field); nothing is skipped."""
-    files = []
-    for name, result in rendered.items():
-        builtin = [d for d in result.docs if not d["apiVersion"].startswith("cert-manager.io/")]
-        path = tmp_path / f"{name}.yaml"
-        path.write_text(yaml.safe_dump_all(builtin))
-        files.append(str(path))
-    argv = [tool("kubernetes-validate"), "--strict", "--quiet"]
-    if version:
-        argv += ["--kubernetes-version", version]
-    proc = run(argv + files)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "WARN" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    assert_kubernetes_valid({name: result.docs for name, result in rendered.items()}, tmp_path, version)
 
 
 def test_sources_pass_yamllint() -> None:
