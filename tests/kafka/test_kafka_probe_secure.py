@@ -29,7 +29,9 @@ from kraftlab import pki
 from kraftlab.quorum import QuorumLab
 from kraftlab.secure import INTER_BROKER_USER, SecureLab
 
-pytestmark = pytest.mark.kafka
+# The slow tier: tests/k8s's secure and dedicated overlays only get Ready through these probes
+# (over SASL_SSL, and the controller quorum).
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 # 4.4.0 in the slow tier (scripts/test --full): CI runs the broker outcomes on 4.4.0 in
 # test_kafka_probe.py; these two clusters per version cost about three minutes more.

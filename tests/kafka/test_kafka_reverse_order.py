@@ -9,7 +9,8 @@ import time
 import pytest
 from kafka_support import VOTERS, LabFactory, Report, check_new_cluster, kraftlab
 
-pytestmark = pytest.mark.kafka
+# The slow tier: tests/k8s starts the pods in parallel on a real Kubernetes
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
 def test_cold_start_reverse_order(new_lab: LabFactory, report: Report) -> None:

@@ -38,7 +38,9 @@ from kafka_support import (
 
 from kraftlab.secure import SecureLab
 
-pytestmark = pytest.mark.kafka
+# The slow tier: tests/k8s applies the secure overlay (quorum over mutual TLS, an authorised
+# write; plaintext, TLS-only and a wrong password refused).
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 #: The newer versions the secure scenario also runs on (the default runs everything).
 NEWER = ("4.4.0",)

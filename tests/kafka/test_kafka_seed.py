@@ -30,7 +30,8 @@ from kafka_support import (
     start_seed_cluster,
 )
 
-pytestmark = pytest.mark.kafka
+# The slow tier: the seed's script is measured by the bench; the seed-made upgrade is slow too
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 TOPIC = "seed-topic"
 
