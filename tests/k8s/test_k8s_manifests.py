@@ -101,7 +101,7 @@ def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path
     client's default retries runs (RF=3, min.insync.replicas=2): the readiness probe (in every
     ISR) holds the roll until each broker has caught up, so no acknowledged message is lost, no
     send fails, no broker refuses a write with NotEnoughReplicas, no window without
-    acknowledgements is longer than 5 s, and none follows ``rollout status``."""
+    acknowledgements is longer than 5 s, during the roll or after ``rollout status``."""
     apply_and_wait(namespace, manifests, "-f", VOTER_CLAIMS)
     ns = namespace.name
     client = kh.Client(ns, image)
@@ -143,7 +143,9 @@ def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path
     assert produced.failed == 0, produced
     assert refusals == {}, f"brokers refused writes with NotEnoughReplicas: {refusals}"
     assert produced.longest_gap <= 5, f"{produced.longest_gap:.1f}s without an acknowledgement"
-    assert after <= 1, f"{after:.1f}s without an acknowledgement after rollout status returned"
+    # After the roll nothing is left to wait for: a gap there is an outage the roll hid (seen with
+    # TCP probes: 19-34 s); leader movement and a loaded 2-core machine stay well under 5 s.
+    assert after <= 5, f"{after:.1f}s without an acknowledgement after rollout status returned"
 
 
 def test_scale_brokers_past_voters(namespace: kh.Namespace, manifests: Path, image: str,
