@@ -34,7 +34,10 @@ def secret_cluster_id(manifests: Path) -> str:
     raise AssertionError("no CLUSTER_ID in the manifest")
 
 
-@pytest.mark.parametrize("how", ["-k", "-f"], ids=["apply-k-base", "apply-f-kafka-yaml"])
+# -f k8s/kafka.yaml is the same file as the base (a link; tests/manifests renders both alike): slow tier.
+@pytest.mark.parametrize(
+    "how", ["-k", pytest.param("-f", marks=pytest.mark.slow)], ids=["apply-k-base", "apply-f-kafka-yaml"]
+)
 def test_replicated_writes(how: str, namespace: kh.Namespace, manifests: Path, image: str,
                            report: kh.Report) -> None:
     """Applied as the README says, 3 pods are Ready and an RF=3, min.insync.replicas=2 topic takes
