@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import pytest
+
 import kraftlab as kraftlab  # re-exported for the tests
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,6 +45,9 @@ class Dist:
 #: The versions the real-Kafka scenarios run on: every version scripts/kafka-dist supports
 #: (kafka-dist.d/versions.txt), the default (3.3.2) first.
 MATRIX = kraftlab.supported()
+#: The matrix as a fixture's params: the default version in every run, the others in the slow
+#: tier (scripts/test --full), where tests/k8s and the upgrade journey already cover them in CI.
+DEFAULT_THEN_SLOW = [v if v == MATRIX[0] else pytest.param(v, marks=pytest.mark.slow) for v in MATRIX]
 DEFAULT_VERSION = kraftlab.DEFAULT_VERSION
 
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 import pytest
 from kafka_support import (
-    MATRIX,
+    DEFAULT_THEN_SLOW,
     VOTERS,
     Delivery,
     Dist,
@@ -46,7 +46,7 @@ class Formed:
 # covered by the upgrade journey and its dynamic quorum by test_kafka_dynamic, which CI runs.
 @pytest.fixture(
     scope="module",
-    params=[v if v == MATRIX[0] else pytest.param(v, marks=pytest.mark.slow) for v in MATRIX],
+    params=DEFAULT_THEN_SLOW,
     ids=version_id,
 )
 def formed(request: pytest.FixtureRequest, dist: Callable[[str], Dist], report: Report) -> Iterator[Formed]:

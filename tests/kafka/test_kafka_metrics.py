@@ -26,7 +26,16 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
-from kafka_support import MATRIX, VOTERS, Dist, Report, close_labs, is_kafka_jvm, kraftlab, version_id
+from kafka_support import (
+    DEFAULT_THEN_SLOW,
+    VOTERS,
+    Dist,
+    Report,
+    close_labs,
+    is_kafka_jvm,
+    kraftlab,
+    version_id,
+)
 
 from kraft_entrypoint import metrics
 
@@ -226,7 +235,7 @@ class Metered:
 
 @pytest.fixture(
     scope="module",
-    params=[v if v == MATRIX[0] else pytest.param(v, marks=pytest.mark.slow) for v in MATRIX],
+    params=DEFAULT_THEN_SLOW,
     ids=version_id,
 )
 def metered(request: pytest.FixtureRequest, dist: Callable[[str], Dist], report: Report) -> Iterator[Metered]:

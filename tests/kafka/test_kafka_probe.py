@@ -23,7 +23,16 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import pytest
-from kafka_support import MATRIX, VOTERS, Dist, Report, close_labs, is_kafka_jvm, kraftlab, version_id
+from kafka_support import (
+    DEFAULT_THEN_SLOW,
+    VOTERS,
+    Dist,
+    Report,
+    close_labs,
+    is_kafka_jvm,
+    kraftlab,
+    version_id,
+)
 from probe_support import poll_probe, run_probe
 
 pytestmark = pytest.mark.kafka
@@ -31,7 +40,6 @@ pytestmark = pytest.mark.kafka
 TOPIC = "probed"
 #: Followers leave the ISR after this long without catching up (Kafka's default is 30 s).
 LAG_MS = "4000"
-SLOW_VERSIONS = [v for v in MATRIX if v != MATRIX[0]]
 
 
 def in_every_isr(lab: kraftlab.Lab, node: int) -> bool:
@@ -84,7 +92,7 @@ class Cluster:
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(v, marks=pytest.mark.slow) if v in SLOW_VERSIONS else v for v in MATRIX],
+    params=DEFAULT_THEN_SLOW,
     ids=version_id,
 )
 def cluster(request: pytest.FixtureRequest, dist: Callable[[str], Dist]) -> Iterator[Cluster]:
