@@ -48,32 +48,22 @@ def in_every_isr(lab: kraftlab.Lab, node: int) -> bool:
     return bool(parts) and all(node in p.isr for p in parts if node in p.replicas)
 
 
+def drop_rule(lab: kraftlab.Lab, slot: int, action: str, chain: str, direction: str, other: int,
+              port: str) -> None:
+    """Add (``-A``) or delete (``-D``) one DROP rule in pod ``slot``'s ``chain``: TCP to ``port``
+    with the other pod ``other`` as destination (``-d``) or source (``-s``)."""
+    subprocess.run(
+        ["ip", "netns", "exec", lab.net.ns(slot), "iptables", action, chain, "-p", "tcp",
+         direction, lab.net.address(other), "--dport", port, "-j", "DROP"],
+        check=True, capture_output=True, timeout=30,
+    )
+
+
 def iptables(lab: kraftlab.Lab, slot: int, action: str, others: list[int]) -> None:
     """Drop (or stop dropping) what pod ``slot`` sends to the other pods' broker listener (9092):
     its follower fetches; its controller traffic (9093) and its own listener are untouched."""
     for other in others:
-        subprocess.run(
-            [
-                "ip",
-                "netns",
-                "exec",
-                lab.net.ns(slot),
-                "iptables",
-                action,
-                "OUTPUT",
-                "-p",
-                "tcp",
-                "-d",
-                lab.net.address(other),
-                "--dport",
-                "9092",
-                "-j",
-                "DROP",
-            ],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
+        drop_rule(lab, slot, action, "OUTPUT", "-d", other, "9092")
 
 
 class LagLab(kraftlab.Lab):
@@ -196,28 +186,7 @@ def cut_from_quorum(lab: kraftlab.Lab, slot: int, action: str, others: list[int]
     listener (9092) stays reachable, so it keeps answering clients with what it last knew."""
     for other in others:
         for chain, direction in (("OUTPUT", "-d"), ("INPUT", "-s")):
-            subprocess.run(
-                [
-                    "ip",
-                    "netns",
-                    "exec",
-                    lab.net.ns(slot),
-                    "iptables",
-                    action,
-                    chain,
-                    "-p",
-                    "tcp",
-                    direction,
-                    lab.net.address(other),
-                    "--dport",
-                    "9093",
-                    "-j",
-                    "DROP",
-                ],
-                check=True,
-                capture_output=True,
-                timeout=30,
-            )
+            drop_rule(lab, slot, action, chain, direction, other, "9093")
 
 
 def test_ready_fails_on_a_fenced_broker(cluster: Cluster, report: Report) -> None:
