@@ -198,7 +198,11 @@ def wait_ready(ns: str, statefulset: str, replicas: int, timeout: float = 600) -
                 return time.monotonic() - started
         if time.monotonic() > deadline:
             pods = kubectl("-n", ns, "get", "pods", "-o", "wide", check=False).stdout
-            raise AssertionError(f"{ns}/{statefulset}: not {replicas} Ready after {timeout}s\n{pods}")
+            unscheduled = kubectl("-n", ns, "get", "events", "--field-selector", "reason=FailedScheduling",
+                                  "-o", "custom-columns=OBJECT:.involvedObject.name,MESSAGE:.message",
+                                  check=False).stdout
+            raise AssertionError(f"{ns}/{statefulset}: not {replicas} Ready after {timeout}s\n{pods}"
+                                 f"\nFailedScheduling events:\n{unscheduled}")
         time.sleep(1)
 
 
