@@ -19,6 +19,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 from bench.homes import REPO
 from bench.report import Report, Row
@@ -77,9 +78,9 @@ def build_images(javas: list[str], report: Report) -> list[Images]:
 class Pod:
     """One container of the image; ``start`` is timed from `podman start` to Kafka's started line."""
 
-    def __init__(self, image: str, cds: bool, name: str) -> None:
+    def __init__(self, image: str, cds: bool, name: str, extra: Optional[dict[str, str]] = None) -> None:
         self.image, self.cds, self.name = image, cds, name
-        env = {**POD_ENV, "KRAFT_CDS": "auto" if cds else "off"}
+        env = {**POD_ENV, "KRAFT_CDS": "auto" if cds else "off", **(extra or {})}
         h.run(["podman", "create", "--name", name, *h.single_pod_options(env), image], timeout=120)
 
     def start(self, timeout: float = 300) -> tuple[float, bytes]:
@@ -158,6 +159,32 @@ def p5_restart(images: Images, report: Report, runs: int) -> None:
             pod.remove()
     _row(report, "P5", "restart of a formatted pod: podman start -> 'Kafka Server started'", images.java,
          with_cds, without)
+
+
+def p5_metrics(images: Images, report: Report, runs: int) -> None:
+    """P5 with the Prometheus agent (METRICS=prometheus) vs without (METRICS off), both with CDS:
+    the agent's cost on a restart of a formatted pod."""
+    prefix = f"kraft-bench-{uuid.uuid4().hex[:6]}"
+    pods = {on: Pod(images.with_cds, True, f"{prefix}-p5m-{'on' if on else 'off'}",
+                    {"METRICS": "prometheus" if on else "off"}) for on in (True, False)}
+    try:
+        for pod in pods.values():
+            pod.start()  # the first start formats; not measured
+
+        def measure(on: bool) -> float:
+            seconds, output = pods[on].start()
+            if (b"metrics: Prometheus" in output) != on or b"format: skipped" not in output:
+                raise RuntimeError(f"METRICS {'on' if on else 'off'}: unexpected log\n{output[-2000:]!r}")
+            return seconds
+        with_agent, without = _pairs(runs, lambda: measure(True), lambda: measure(False))
+    finally:
+        for pod in pods.values():
+            pod.remove()
+    row = Row("P5M", f"restart of a formatted pod with the metrics agent, Java {images.java} image",
+              "METRICS off", Summary.of(without), Summary.of(with_agent),
+              Summary.of(ratios(with_agent, without)), "with/without", digits=2)
+    report.add(row)
+    report.summary_lines(f"P5M java{images.java} with/without agent", row.ratio, "x")  # type: ignore[arg-type]
 
 
 def p6_first_start(images: Images, report: Report, runs: int) -> None:

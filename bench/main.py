@@ -19,7 +19,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    parser.add_argument("--only", default="P1,P2,P1P,P2P,P3,P4,P5,P6,R1,R2,R3",
+    parser.add_argument("--only", default="P1,P2,P1P,P2P,P3,P4,P5,P5M,P6,R1,R2,R3",
                         help="comma-separated figures to run (default: all)")
     parser.add_argument("--runs", type=int, default=15, help="interleaved pairs for P1 and P4 (default 15)")
     parser.add_argument("--p2-runs", type=int, default=9, help="interleaved pairs for P2 (default 9)")
@@ -82,7 +82,7 @@ def main() -> None:
             cluster.p3(dist, report, runs=args.p3_runs, cap=args.p3_cap,
                        chart=RESULTS / "p3-timeline.png")
 
-    if wanted & {"P5", "P6"}:
+    if wanted & {"P5", "P5M", "P6"}:
         if os.geteuid() != 0:
             report.note("P5 and P6 skipped: need root for podman")
         else:
@@ -93,6 +93,9 @@ def main() -> None:
                 if "P5" in wanted:
                     _phase(f"P5 restart of a formatted pod, Java {images.java} image, with vs without CDS")
                     containers.p5_restart(images, report, args.p5_runs)
+                if "P5M" in wanted:
+                    _phase(f"P5M restart of a formatted pod, Java {images.java} image, METRICS on vs off")
+                    containers.p5_metrics(images, report, args.p5_runs)
                 if "P6" in wanted:
                     _phase(f"P6 first start of a pod, Java {images.java} image, with vs without CDS")
                     containers.p6_first_start(images, report, args.p6_runs)

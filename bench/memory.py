@@ -1,0 +1,169 @@
+"""M1: a pod's memory limit against its heap, under load. One container of the image per case
+(podman ``--memory``, no swap), as a single-voter pod; when Kafka has started, a second container in
+the same network namespace (its own cgroup, so its JVM is not counted against the broker's limit)
+runs Kafka's ``kafka-producer-perf-test.sh`` (1 KiB records, ``acks=1``, unthrottled) for a fixed
+time. Recorded per case: OOM-killed or not (podman's ``State.OOMKilled``), the container's exit
+code, its peak memory (cgroup v2 ``memory.peak``), records acknowledged.
+
+Cases: Kafka's own default heap (``-Xms1G -Xmx1G``, what the seed's manifest ran with: it set no
+heap) on a 768 MiB limit; the fixed heap our manifests set before (``-Xms512m -Xmx512m``) on the
+same limit; the heap from the limit (``MEMORY_LIMIT`` from the downward API, ``HEAP_PERCENT`` 50)
+on 768 MiB and on 1 GiB.
+
+Standalone (root, podman): ``.venv/bin/python -m bench.memory [--image TAG] [--seconds 90]``;
+the image defaults to the container tests' (built when missing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from bench.report import Report
+from kraftlab import container as h
+
+RESULTS = Path(__file__).resolve().parent / "results"
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    limit_mib: int
+    env: dict[str, str]
+
+
+CASES = (
+    Case("Kafka's default heap -Xms1G -Xmx1G (the seed)", 768, {"KAFKA_HEAP_OPTS": "-Xms1G -Xmx1G"}),
+    Case("old fixed heap -Xms512m -Xmx512m", 768, {"KAFKA_HEAP_OPTS": "-Xms512m -Xmx512m"}),
+    Case("heap from the limit (MEMORY_LIMIT)", 768, {"MEMORY_LIMIT": "768Mi"}),
+    Case("heap from the limit (MEMORY_LIMIT)", 1024, {"MEMORY_LIMIT": "1Gi"}),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    oom_killed: bool
+    exit_code: Optional[int]  # None: still running at the end
+    peak_mib: float
+    acked: int
+    heap_line: str
+
+
+def _podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def _wait_started(name: str, timeout: float = 180) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        logs = _podman("logs", name, check=False)
+        text = logs.stdout + logs.stderr
+        if "Kafka Server started" in text or "] started (kafka.server" in text:
+            return text
+        if not _running(name):
+            raise RuntimeError(f"{name} exited before it started:\n{text[-3000:]}")
+        time.sleep(1)
+    raise RuntimeError(f"{name}: no 'Kafka Server started' within {timeout} s")
+
+
+def _running(name: str) -> bool:
+    return _podman("inspect", "--format", "{{.State.Running}}", name, check=False).stdout.strip() != "false"
+
+
+def _peak_mib(name: str) -> float:
+    cgroup = _podman("inspect", "--format", "{{.State.CgroupPath}}", name, check=False).stdout.strip()
+    for path in (Path("/sys/fs/cgroup") / cgroup.lstrip("/") / "memory.peak",):
+        if path.is_file():
+            return int(path.read_text()) / MIB
+    return float("nan")
+
+
+def run_case(image: str, case: Case, seconds: int) -> Outcome:
+    name = f"kraft-bench-mem-{uuid.uuid4().hex[:6]}"
+    load = f"{name}-load"
+    limit = f"{case.limit_mib}m"
+    try:
+        _podman("run", "--detach", "--name", name, "--memory", limit, "--memory-swap", limit,
+                *h.single_pod_options(case.env), image)
+        text = _wait_started(name)
+        heap = next((line for line in text.splitlines() if "heap: " in line), "")
+        peak_during = 0.0
+        # the load: its own container (cgroup) in the pod's network namespace
+        producer = subprocess.Popen(
+            ["podman", "run", "--rm", "--name", load, *h.PODMAN_RUN_OPTS, "--network", f"container:{name}",
+             "--entrypoint", "/opt/kafka/bin/kafka-producer-perf-test.sh", image,
+             "--topic", "load", "--num-records", "100000000", "--record-size", "1024", "--throughput", "-1",
+             "--producer-props", f"bootstrap.servers={h.SINGLE_POD_FQDN}:9092", "acks=1",
+             "batch.size=262144", "linger.ms=5", "buffer.memory=67108864"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and producer.poll() is None:
+            peak_during = max(peak_during, _peak_mib(name))
+            if not _running(name):
+                break
+            time.sleep(2)
+        peak_during = max(peak_during, _peak_mib(name))
+        _podman("rm", "--force", "--time", "0", load, check=False)
+        output, _ = producer.communicate(timeout=120)
+        acked = sum(int(line.split()[0]) for line in output.splitlines()
+                    if "records sent" in line and line.split()[0].isdigit())
+        state = _podman("inspect", "--format", "{{.State.OOMKilled}} {{.State.Running}} {{.State.ExitCode}}",
+                        name).stdout.split()
+        oom, running, code = state[0] == "true", state[1] == "true", int(state[2])
+        return Outcome(oom, None if running else code, peak_during, acked, heap)
+    finally:
+        _podman("rm", "--force", "--time", "0", load, check=False)
+        _podman("rm", "--force", "--time", "0", name, check=False)
+
+
+def run(report: Report, image: str, seconds: int, cases: Sequence[Case] = CASES) -> None:
+    for case in cases:
+        print(f"\n== M1 {case.name}, limit {case.limit_mib} MiB, {seconds} s of load", file=sys.stderr,
+              flush=True)
+        out = run_case(image, case, seconds)
+        ended = "still running" if out.exit_code is None else f"exited {out.exit_code}"
+        report.line(f"M1 {case.name}, limit {case.limit_mib} MiB",
+                    f"OOM-killed {'YES' if out.oom_killed else 'no'}, {ended}, peak {out.peak_mib:.0f} MiB, "
+                    f"{out.acked} records acknowledged")
+        if out.heap_line:
+            report.line(f"M1 {case.name}, {case.limit_mib} MiB: entrypoint", out.heap_line.strip()[:150])
+
+
+def ensure_image(tag: str) -> str:
+    if _podman("image", "exists", tag, check=False).returncode == 0:
+        return tag
+    import tempfile
+    h.ensure_base_image()
+    dist = h.kafka_dist()
+    with tempfile.TemporaryDirectory(prefix="kraft-bench-tarball-") as scratch:
+        tarball, digest = h.pack_tarball(dist, Path(scratch))
+        with h.file_server(tarball.parent) as url:
+            h.build_image(tag, kafka_url=f"{url}/{h.TARBALL_NAME}", kafka_sha512=digest)
+    return tag
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--image", default=h.IMAGE_TAG)
+    parser.add_argument("--seconds", type=int, default=90, help="seconds of load per case (default 90)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "memory.md")
+    args = parser.parse_args(argv)
+    report = Report()
+    started = time.monotonic()
+    run(report, ensure_image(args.image), args.seconds)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report.markdown(time.monotonic() - started))
+    print(args.output.read_text())
+
+
+if __name__ == "__main__":
+    main()
