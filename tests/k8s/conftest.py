@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import k8s_harness as kh
 import pytest
 
 # The image is built exactly as the container tests build it: their harness, reused.
 from kraftlab import container as ch
+from kraftlab import k8s as kh
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

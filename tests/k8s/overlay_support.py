@@ -1,4 +1,4 @@
-"""What the overlay scenarios of tests/k8s need beyond k8s_harness: the Kafka 4.4.0 image of the
+"""What the overlay scenarios of tests/k8s need beyond kraftlab.k8s: the Kafka 4.4.0 image of the
 dynamic overlay, Kafka's tools run with a client configuration or from the host, volumes for
 both StatefulSets of the dedicated layout, cert-manager's CRDs from its Go module, and the Secret
 cert-manager would make for the secure overlay's Certificate.
@@ -27,11 +27,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Optional, TypeVar
 
-import k8s_harness as kh
 import pytest
 
 from kraftlab import container as ch
 from kraftlab import fetch_dist
+from kraftlab import k8s as kh
 
 KAFKA_4X = "4.4.0"
 #: The tag of the Kafka 4.4.0 image on the Java 17 stand-in (podman's cache is shared).

@@ -2,15 +2,14 @@
 README tells a user (a cluster id made by the image), 3 pods Ready serving replicated writes, and
 ``helm upgrade --set replicas=5``, which adds two brokers past the voters without restarting a
 pod. Helm is the pinned one of scripts/helm; the cluster, namespace, volumes, image and clients
-are tests/k8s's (k8s_harness)."""
+are kraftlab.k8s's."""
 
 from __future__ import annotations
 
 import time
 
-import k8s_harness as kh
-
 from kraftlab import container as ch
+from kraftlab import k8s as kh
 
 CHART = kh.REPO / "charts" / "kraft-entrypoint"
 HELM = kh.REPO / "scripts" / "helm"

@@ -7,8 +7,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import k8s_harness as kh
 import pytest
+
+from kraftlab import k8s as kh
 
 REPLICAS = 3
 VOTER_CLAIMS = [f"data-kafka-{n}" for n in range(REPLICAS)]

@@ -11,10 +11,11 @@ import re
 import time
 from pathlib import Path
 
-import k8s_harness as kh
 import overlay_support as ov
 import pytest
 from overlay_support import image_4x  # noqa: F401  (fixture)
+
+from kraftlab import k8s as kh
 
 CONTROLLERS = [0, 1, 2]
 BROKERS = [100, 101, 102]  # BROKER_ID_OFFSET=100 + ordinal

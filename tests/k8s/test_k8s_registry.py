@@ -11,9 +11,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import k8s_harness as kh
-
 from kraftlab import container as ch
+from kraftlab import k8s as kh
 
 REGISTRY = "10.244.0.1:31500"
 REPOSITORY = "kafka-kraft"

@@ -14,10 +14,10 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-import k8s_harness as kh
 import overlay_support as ov
 import pytest
 
+from kraftlab import k8s as kh
 from kraftlab import pki
 
 TOPIC = "secured"
