@@ -30,6 +30,7 @@ from kraftlab.k8s.cluster import (
     is_root,
     k8s,
     kubectl,
+    load_project_image,
     log,
     meta_properties,
     new_cluster_id,
@@ -44,6 +45,7 @@ __all__ = [
     "CLIENT_POD", "DATA_DIR", "EXAMPLE_CLUSTER_ID", "K8S_SCRIPT", "KAFKA_PORT", "MANIFESTS",
     "MANIFEST_IMAGE", "PRODUCER_PROPERTIES", "REPO", "REPORT", "SCENARIO_LOCK", "BrokerLogs", "Client",
     "Namespace", "ProducerRun", "Report", "cluster_is_up", "exec_in", "ids", "is_root", "k8s",
-    "kubectl", "log", "meta_properties", "new_cluster_id", "parse_producer_events", "pod_ready",
-    "pod_uid", "prepare_manifests", "quorum_field", "run", "wait_ready",
+    "kubectl", "load_project_image", "log", "meta_properties", "new_cluster_id",
+    "parse_producer_events", "pod_ready", "pod_uid", "prepare_manifests", "quorum_field", "run",
+    "wait_ready",
 ]

@@ -30,6 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
+from kraftlab import container as ch
+
 REPO = Path(__file__).resolve().parents[2]
 K8S_SCRIPT = REPO / "scripts" / "k8s"
 MANIFESTS = REPO / "k8s"
@@ -225,3 +227,19 @@ def meta_properties(ns: str, pod: str) -> dict[str, str]:
 
 def is_root() -> bool:
     return os.geteuid() == 0
+
+
+def load_project_image(scratch: Path) -> str:
+    """The image of docker/Dockerfile (openjdk:11 stand-in, the Kafka tarball packed from
+    scripts/kafka-dist on a loopback file server, as the container tests build it) in the cluster's
+    containerd under the manifests' image name, which it returns. ``scratch``: for the tarball."""
+    started = time.monotonic()
+    ch.ensure_base_image()
+    tarball, digest = ch.pack_tarball(ch.kafka_dist(), scratch)
+    with ch.file_server(tarball.parent) as base:
+        ch.build_image(ch.IMAGE_TAG, kafka_url=f"{base}/{ch.TARBALL_NAME}", kafka_sha512=digest)
+    REPORT.time("image built (podman, cached layers after the first run)", time.monotonic() - started)
+    started = time.monotonic()
+    k8s("load-image", ch.IMAGE_TAG, MANIFEST_IMAGE, timeout=600)
+    REPORT.time("image loaded into containerd", time.monotonic() - started)
+    return MANIFEST_IMAGE

@@ -62,16 +62,7 @@ def image(cluster: None, report: kh.Report, tmp_path_factory: pytest.TempPathFac
     """The image of docker/Dockerfile (openjdk:11 stand-in, Kafka tarball packed from
     scripts/kafka-dist on a loopback file server) in the cluster's containerd under the name of
     the manifests' image line."""
-    started = time.monotonic()
-    ch.ensure_base_image()
-    tarball, digest = ch.pack_tarball(ch.kafka_dist(), tmp_path_factory.mktemp("tarball"))
-    with ch.file_server(tarball.parent) as base:
-        ch.build_image(ch.IMAGE_TAG, kafka_url=f"{base}/{ch.TARBALL_NAME}", kafka_sha512=digest)
-    report.time("image built (podman, cached layers after the first run)", time.monotonic() - started)
-    started = time.monotonic()
-    kh.k8s("load-image", ch.IMAGE_TAG, kh.MANIFEST_IMAGE, timeout=600)
-    report.time("image loaded into containerd", time.monotonic() - started)
-    return kh.MANIFEST_IMAGE
+    return kh.load_project_image(tmp_path_factory.mktemp("tarball"))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kraftlab import k8s as kh
+from kraftlab.k8s.roll import roll_under_producer
 
 REPLICAS = 3
 VOTER_CLAIMS = [f"data-kafka-{n}" for n in range(REPLICAS)]
@@ -107,49 +108,18 @@ def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path
     send fails, no broker refuses a write with NotEnoughReplicas, no window without
     acknowledgements is longer than 5 s, during the roll or after ``rollout status``."""
     apply_and_wait(namespace, manifests, "-f", VOTER_CLAIMS)
-    ns = namespace.name
-    client = kh.Client(ns, image)
-    client.create_topic("rolled", partitions=3, replication_factor=3, min_insync=2)
-    client.start_producer("rolled", prefix=3, throughput=100)
-    deadline = time.monotonic() + 120
-    while client.producer_acked(3) < 300:
-        assert time.monotonic() < deadline, "the producer got no 300 acknowledgements in 120 s"
-        time.sleep(1)
-
-    with kh.BrokerLogs(ns, [f"kafka-{n}" for n in range(REPLICAS)]) as logs:
-        started = time.monotonic()
-        kh.kubectl("-n", ns, "rollout", "restart", "statefulset/kafka")
-        kh.kubectl("-n", ns, "rollout", "status", "statefulset/kafka", "--timeout=900s", timeout=960)
-        rolled_at = time.time()
-        roll = time.monotonic() - started
-        kh.wait_ready(ns, "kafka", REPLICAS)
-        after_roll = client.producer_acked(3)
-        deadline = time.monotonic() + 120
-        while client.producer_acked(3) < after_roll + 300:
-            assert time.monotonic() < deadline, "the producer did not resume after the roll"
-            time.sleep(1)
-    produced = client.stop_producer(3)
-
-    read = client.consume("rolled", expected=produced.sent, timeout_ms=30000)
-    lost = produced.acked - set(read)
-    duplicates = len(read) - len(set(read))
-    refusals = logs.count("NotEnoughReplicas")
-    after = produced.longest_gap_after(rolled_at)
-    report.time("rollout restart statefulset/kafka (3 pods)", roll)
-    report.figure(f"rolling restart under a producer (100 msg/s, acks=all, idempotent): "
-                  f"roll {roll:.0f}s, sent {produced.sent}, acked {len(produced.acked)}, "
-                  f"failed {produced.failed}, lost {len(lost)}, duplicates read {duplicates}, "
-                  f"NotEnoughReplicas in the brokers' logs {sum(refusals.values())}, "
-                  f"longest window without an ack {produced.longest_gap:.1f}s, "
-                  f"after rollout status {after:.1f}s")
+    roll = roll_under_producer(namespace.name, kh.Client(namespace.name, image), REPLICAS)
+    produced = roll.produced
+    report.time("rollout restart statefulset/kafka (3 pods)", roll.seconds)
+    report.figure(f"rolling restart under a producer (100 msg/s, acks=all, idempotent): {roll.summary()}")
     assert produced.acked, produced
-    assert not lost, f"{len(lost)} acknowledged values not read back, e.g. {sorted(lost)[:20]}"
+    assert not roll.lost, f"{len(roll.lost)} acknowledged values not read back, e.g. {sorted(roll.lost)[:20]}"
     assert produced.failed == 0, produced
-    assert refusals == {}, f"brokers refused writes with NotEnoughReplicas: {refusals}"
+    assert roll.refusals == {}, f"brokers refused writes with NotEnoughReplicas: {roll.refusals}"
     assert produced.longest_gap <= 5, f"{produced.longest_gap:.1f}s without an acknowledgement"
     # After the roll nothing is left to wait for: a gap there is an outage the roll hid (seen with
     # TCP probes: 19-34 s); leader movement and a loaded 2-core machine stay well under 5 s.
-    assert after <= 5, f"{after:.1f}s without an acknowledgement after rollout status returned"
+    assert roll.after_status <= 5, f"{roll.after_status:.1f}s without an acknowledgement after rollout status"
 
 
 def test_scale_brokers_past_voters(namespace: kh.Namespace, manifests: Path, image: str,

@@ -1,0 +1,103 @@
+"""R5: ``kubectl rollout restart statefulset/kafka`` under an idempotent ``acks=all`` producer on the
+real cluster of ``scripts/k8s`` (Kafka 3.3.2, RF=3, ``min.insync.replicas=2``, 100 msg/s), with the
+probes before this release (TCP checks of the broker port, as k8s/base had them) and with ours
+(``kraft-entrypoint probe startup|ready|live``), in one run, rolls alternating. Everything else is
+the same ``k8s/base``: only the three probes differ (a kustomize patch of the StatefulSet).
+
+Per roll: its duration, sent / acknowledged / failed / lost, the ``NotEnoughReplicas`` refusals in
+the brokers' logs, the longest window without an acknowledgement, and the window after ``rollout
+status`` had returned.
+
+Standalone (root, the cluster up: ``scripts/k8s up``): ``.venv/bin/python -m bench.roll [--rolls 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Optional
+
+from bench.report import Report
+from kraftlab import container as ch
+from kraftlab import k8s as kh
+from kraftlab.k8s.roll import Roll, roll_under_producer
+
+RESULTS = Path(__file__).resolve().parent / "results"
+REPLICAS = 3
+
+#: k8s/base's probes before the exec probes, as a strategic merge patch (``exec: null`` drops ours).
+TCP_PROBES = """\
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: kafka}
+spec:
+  template:
+    spec:
+      containers:
+        - name: kafka
+          startupProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 5, failureThreshold: 60,
+                         timeoutSeconds: 1}
+          readinessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 10, failureThreshold: 3,
+                           timeoutSeconds: 1}
+          livenessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 20, timeoutSeconds: 5,
+                          failureThreshold: 6}
+"""
+KINDS = ("TCP probes (before)", "probe ready (now)")
+
+
+def one_roll(kind: str, image: str, scratch: Path) -> Roll:
+    ns = kh.Namespace(f"bench-roll-{'tcp' if kind == KINDS[0] else 'exec'}")
+    try:
+        manifests = kh.prepare_manifests(scratch / ns.name, ns.name, kh.new_cluster_id(ch.IMAGE_TAG))
+        target = manifests / "base"
+        if kind == KINDS[0]:
+            target = manifests / "tcp-probes"
+            target.mkdir()
+            (target / "probes.yaml").write_text(TCP_PROBES)
+            (target / "kustomization.yaml").write_text(
+                "resources: [../base]\npatches:\n  - path: probes.yaml\n")
+        ns.volumes(*[f"data-kafka-{n}" for n in range(REPLICAS)])
+        kh.kubectl("apply", "-k", str(target))
+        kh.wait_ready(ns.name, "kafka", REPLICAS)
+        probe = kh.kubectl("-n", ns.name, "get", "statefulset", "kafka", "-o",
+                           "jsonpath={.spec.template.spec.containers[0].readinessProbe}").stdout
+        if ("tcpSocket" in probe) != (kind == KINDS[0]):
+            raise RuntimeError(f"{kind}: the StatefulSet's readiness probe is {probe}")
+        return roll_under_producer(ns.name, kh.Client(ns.name, image), REPLICAS)
+    finally:
+        ns.close()
+
+
+def run(report: Report, rolls: int) -> None:
+    if not kh.cluster_is_up():
+        report.note("R5 skipped: the cluster of scripts/k8s is not up (scripts/k8s up)")
+        return
+    with tempfile.TemporaryDirectory(prefix="kraft-bench-roll-") as scratch:
+        image = kh.load_project_image(Path(scratch))
+        for i in range(rolls):
+            for kind in (KINDS if i % 2 == 0 else KINDS[::-1]):
+                started = time.monotonic()
+                roll = one_roll(kind, image, Path(scratch))
+                report.line(f"R5 {kind}, roll {i + 1}", roll.summary())
+                print(f"bench: R5 {kind} done in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.roll", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rolls", type=int, default=2, help="rolls of each kind (default 2)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "roll.md")
+    args = parser.parse_args(argv)
+    report = Report()
+    started = time.monotonic()
+    run(report, args.rolls)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report.markdown(time.monotonic() - started))
+    print(args.output.read_text())
+
+
+if __name__ == "__main__":
+    main()
