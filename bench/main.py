@@ -19,7 +19,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    parser.add_argument("--only", default="P1,P2,P1P,P2P,P3,P4,P5,P5M,P6,R1,R2,R3,R5",
+    parser.add_argument("--only", default="P1,P2,P1P,P2P,P3,P3K,P4,P5,P5M,P6,R1,R2,R3,R5",
                         help="comma-separated figures to run (default: all)")
     parser.add_argument("--runs", type=int, default=15, help="interleaved pairs for P1 and P4 (default 15)")
     parser.add_argument("--p2-runs", type=int, default=9, help="interleaved pairs for P2 (default 9)")
@@ -34,6 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--r2-processes", type=int, default=32, help="KRAFT_RACE_PROCESSES for R2")
     parser.add_argument("--r2-trials", type=int, default=200, help="KRAFT_RACE_TRIALS for R2")
     parser.add_argument("--r3-trials", type=int, default=500, help="KRAFT_CRASH_TRIALS for R3")
+    parser.add_argument("--p3k-rounds", type=int, default=2, help="P3K rounds (default 2)")
     parser.add_argument("--r5-rolls", type=int, default=2, help="R5 rolls of each kind (default 2)")
     parser.add_argument("--quick", action="store_true",
                         help="small counts everywhere (a smoke run of the bench itself, ~3 min)")
@@ -104,6 +105,11 @@ def main() -> None:
     if wanted & {"R1", "R2", "R3"}:
         from bench import reliability
         reliability.run(report, wanted, args)
+
+    if "P3K" in wanted:
+        _phase("P3K apply -> 3 pods -> acks=all write on the real Kubernetes: seed vs ours, CDS on and off")
+        from bench import k8s_start
+        k8s_start.run(report, args.p3k_rounds)
 
     if "R5" in wanted:
         _phase("R5 rollout restart under an acks=all producer: TCP probes vs probe ready (real Kubernetes)")
