@@ -230,7 +230,10 @@ def test_live_fails_on_a_hung_jvm(cluster: Cluster, report: Report) -> None:
             hung = run_probe(lab, 2, kind, timeout=2)
             assert hung.code == 1, hung
             assert "within 2s" in hung.line, hung
-            assert hung.seconds < 2 + 2.5, hung
+            # It gave up at its own deadline instead of waiting on the JVM: far below the kubelet's
+            # timeoutSeconds (10) even with the interpreter's start on a loaded 2-core machine.
+            assert hung.seconds < 10, hung
+            report.finding(f"{cluster.version}: {kind} on a stopped JVM: exit 1 in {hung.seconds:.1f} s")
         lab.produce(TOPIC, "while-stopped", 50)
         time.sleep(12)  # past broker.session.timeout.ms (9 s): the controller fences it
         for slot in (0, 1):
