@@ -34,6 +34,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--r2-processes", type=int, default=32, help="KRAFT_RACE_PROCESSES for R2")
     parser.add_argument("--r2-trials", type=int, default=200, help="KRAFT_RACE_TRIALS for R2")
     parser.add_argument("--r3-trials", type=int, default=500, help="KRAFT_CRASH_TRIALS for R3")
+    parser.add_argument("--peer-kafka", default="3.9.2,4.4.0",
+                        help="Kafka versions of P1P/P2P (the apache/kafka image path exists from 3.7)")
     parser.add_argument("--p3k-rounds", type=int, default=2, help="P3K rounds (default 2)")
     parser.add_argument("--r5-rolls", type=int, default=2, help="R5 rolls of each kind (default 2)")
     parser.add_argument("--quick", action="store_true",
@@ -73,7 +75,9 @@ def main() -> None:
 
     if wanted & {"P1P", "P2P"}:  # seed, the apache/kafka image's path and us on Kafka 4.4.0 (bench/peer.py)
         from bench import peer
-        peer.run(report, wanted, args.runs, args.p2_runs, output=args.output.with_name("peer.md"))
+        for version in [v.strip() for v in args.peer_kafka.split(",") if v.strip()]:
+            peer.run(report, wanted, args.runs, args.p2_runs, version,
+                     output=args.output.with_name(f"peer-{version}.md"))
 
     if "P3" in wanted:
         _phase("P3 three pods in parallel -> quorum + 3 brokers + acks=all write (real Kafka)")
