@@ -25,7 +25,7 @@ def _with_options(command: Callable[..., Any]) -> Callable[..., Any]:
             # A flag without a value (--strict). Its variable holds a value, which start reads and
             # checks like any other: click would take STRICT=maybe for "flag not given".
             shape = {"flag_value": option.flag_value, "default": None}
-            help_ = f"{help_} [env var: {option.variable}={option.flag_value}]"
+            help_ = f"{help_} [env var: {option.variable}={option.flag_value}|{option.default}]"
         command = click.option(
             option.flag,
             option.variable.lower(),

@@ -251,8 +251,8 @@ OPTIONS = (
         "STRICT",
         "--strict",
         CHECKS,
-        "true: exit 2 on any input that is not understood (a variable a typo away from one of these, "
-        "a KAFKA_CFG_* the installed Kafka does not define) instead of a warning; false: warn.",
+        "Exit 2 instead of warning on an input that is not understood: a variable a typo away from "
+        "one of these, or a KAFKA_CFG_* the installed Kafka does not define.",
         "false",
         flag_value="true",
     ),
@@ -260,7 +260,8 @@ OPTIONS = (
         "KAFKA_UNTESTED",
         "--allow-untested-kafka",
         CHECKS,
-        "allow: start a Kafka of a major version newer than kraft-entrypoint knows (5+); refuse: exit 2.",
+        "Start a Kafka of a major version above 4, which kraft-entrypoint was never tested with "
+        "(without: exit 2).",
         "refuse",
         flag_value="allow",
     ),
