@@ -30,9 +30,18 @@ def _key(outcome: Outcome) -> tuple[int, bytes, str, bool]:
     return outcome.exit_code, outcome.stdout, outcome.log, outcome.exception is None
 
 
-@pytest.mark.parametrize(("variable", "flag", "on", "off", "difference"), FLAG_OPTIONS, ids=[o[0] for o in FLAG_OPTIONS])
+@pytest.mark.parametrize(
+    ("variable", "flag", "on", "off", "difference"), FLAG_OPTIONS, ids=[o[0] for o in FLAG_OPTIONS]
+)
 def test_flag_is_its_variables_value(
-    variable: str, flag: str, on: str, off: str, difference: str, cli: Cli, tmp_path: Path, template_path: Path
+    variable: str,
+    flag: str,
+    on: str,
+    off: str,
+    difference: str,
+    cli: Cli,
+    tmp_path: Path,
+    template_path: Path,
 ) -> None:
     """The flag gives what VARIABLE=<its value> gives; without either, the default (the other value)."""
     base = _base(tmp_path, template_path, difference)
@@ -46,9 +55,18 @@ def test_flag_is_its_variables_value(
     assert {by_flag.exit_code, unset.exit_code} == {0, 2}
 
 
-@pytest.mark.parametrize(("variable", "flag", "on", "off", "difference"), FLAG_OPTIONS, ids=[o[0] for o in FLAG_OPTIONS])
+@pytest.mark.parametrize(
+    ("variable", "flag", "on", "off", "difference"), FLAG_OPTIONS, ids=[o[0] for o in FLAG_OPTIONS]
+)
 def test_flag_wins_over_variable(
-    variable: str, flag: str, on: str, off: str, difference: str, cli: Cli, tmp_path: Path, template_path: Path
+    variable: str,
+    flag: str,
+    on: str,
+    off: str,
+    difference: str,
+    cli: Cli,
+    tmp_path: Path,
+    template_path: Path,
 ) -> None:
     """With the flag given and the variable set to the other value, the flag's value is used."""
     base = _base(tmp_path, template_path, difference)

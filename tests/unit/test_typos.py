@@ -46,7 +46,12 @@ def test_distance_stops_above_its_limit() -> None:
 
 def test_short_names_allow_one_edit_long_names_two() -> None:
     """Under 8 characters one edit (QUORUM, STRICT, SERVICE, TLS_DIR), from 8 on two."""
-    assert [typos.allowed_edits(n) for n in ("QUORUM", "TLS_DIR", "DATA_DIR", "EXTERNAL_HOST")] == [1, 1, 2, 2]
+    assert [typos.allowed_edits(n) for n in ("QUORUM", "TLS_DIR", "DATA_DIR", "EXTERNAL_HOST")] == [
+        1,
+        1,
+        2,
+        2,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -77,22 +82,39 @@ def test_a_near_miss_names_the_variable_meant(variable: str, meant: str) -> None
     [
         *((ours, "x") for ours in OURS),
         # what Kafka's scripts, the JDK and every container read
-        ("KAFKA_OPTS", "-Dx"), ("KAFKA_JVM_PERFORMANCE_OPTS", "-server"), ("KAFKA_LOG4J_OPTS", "-D"),
-        ("KAFKA_JMX_OPTS", "-D"), ("JMX_PORT", "9999"), ("LOG_DIR", "/var/lib/kafka/logs"),
-        ("KAFKA_GC_LOG_OPTS", " "), ("JAVA_HOME", "/opt/java"), ("HOME", "/"), ("PATH", "/bin"),
-        ("LANG", "C.UTF-8"), ("HOSTNAME", "kafka-0"), ("TERM", "xterm"),
+        ("KAFKA_OPTS", "-Dx"),
+        ("KAFKA_JVM_PERFORMANCE_OPTS", "-server"),
+        ("KAFKA_LOG4J_OPTS", "-D"),
+        ("KAFKA_JMX_OPTS", "-D"),
+        ("JMX_PORT", "9999"),
+        ("LOG_DIR", "/var/lib/kafka/logs"),
+        ("KAFKA_GC_LOG_OPTS", " "),
+        ("JAVA_HOME", "/opt/java"),
+        ("HOME", "/"),
+        ("PATH", "/bin"),
+        ("LANG", "C.UTF-8"),
+        ("HOSTNAME", "kafka-0"),
+        ("TERM", "xterm"),
         # Kubernetes' service links, here for Services kafka-svc, kafka and metric
-        ("KAFKA_SVC_PORT", "tcp://10.96.0.12:9092"), ("KAFKA_SVC_SERVICE_HOST", "10.96.0.12"),
-        ("KAFKA_SVC_SERVICE_PORT", "9092"), ("KAFKA_SVC_SERVICE_PORT_BROKER", "9092"),
-        ("KAFKA_PORT_9092_TCP", "tcp://10.96.0.12:9092"), ("KAFKA_PORT_9092_TCP_PROTO", "tcp"),
-        ("KAFKA_PORT_9092_TCP_PORT", "9092"), ("KAFKA_PORT_9092_TCP_ADDR", "10.96.0.12"),
-        ("KAFKA_SERVICE_HOST", "10.96.0.12"), ("KAFKA_PORT", "tcp://10.96.0.12:9092"),
-        ("METRIC_PORT", "tcp://10.96.0.13:9404"), ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
+        ("KAFKA_SVC_PORT", "tcp://10.96.0.12:9092"),
+        ("KAFKA_SVC_SERVICE_HOST", "10.96.0.12"),
+        ("KAFKA_SVC_SERVICE_PORT", "9092"),
+        ("KAFKA_SVC_SERVICE_PORT_BROKER", "9092"),
+        ("KAFKA_PORT_9092_TCP", "tcp://10.96.0.12:9092"),
+        ("KAFKA_PORT_9092_TCP_PROTO", "tcp"),
+        ("KAFKA_PORT_9092_TCP_PORT", "9092"),
+        ("KAFKA_PORT_9092_TCP_ADDR", "10.96.0.12"),
+        ("KAFKA_SERVICE_HOST", "10.96.0.12"),
+        ("KAFKA_PORT", "tcp://10.96.0.12:9092"),
+        ("METRIC_PORT", "tcp://10.96.0.13:9404"),
+        ("KUBERNETES_SERVICE_HOST", "10.96.0.1"),
         ("KUBERNETES_PORT_443_TCP", "tcp://10.96.0.1:443"),
         # overrides are checked against Kafka's names, not ours
         ("KAFKA_CFG_TLS_DIRS", "x"),
         # farther than the rule allows
-        ("QUORUM_X", "x"), ("SERVICE_AB", "x"), ("MY_TLS_DIR_X", "x"),
+        ("QUORUM_X", "x"),
+        ("SERVICE_AB", "x"),
+        ("MY_TLS_DIR_X", "x"),
     ],
 )
 def test_never_a_typo(variable: str, value: str) -> None:
@@ -163,8 +185,16 @@ LISTS = (_v("3.3.2"), _v("3.9.2"), _v("4.4.0"))
 
 @pytest.mark.parametrize(
     ("version", "release"),
-    [("3.3.2", "3.3.2"), ("3.6.1", "3.3.2"), ("3.9.2", "3.9.2"), ("4.1.0", "3.9.2"), ("4.4.0", "4.4.0"),
-     ("4.5.0", "4.4.0"), ("9.9.9", "4.4.0"), ("3.3.1", None)],
+    [
+        ("3.3.2", "3.3.2"),
+        ("3.6.1", "3.3.2"),
+        ("3.9.2", "3.9.2"),
+        ("4.1.0", "3.9.2"),
+        ("4.4.0", "4.4.0"),
+        ("4.5.0", "4.4.0"),
+        ("9.9.9", "4.4.0"),
+        ("3.3.1", None),
+    ],
 )
 def test_the_list_of_a_version_is_its_own_else_the_newest_below(version: str, release: str | None) -> None:
     """A listed release uses its list; another the newest list not above it; older than all: none."""
@@ -174,19 +204,34 @@ def test_the_list_of_a_version_is_its_own_else_the_newest_below(version: str, re
 
 def test_the_package_has_a_list_for_each_version_of_the_matrix() -> None:
     """config_names/ holds one list per release scripts/kafka-dist builds, each naming the basics."""
-    matrix = [line.split()[0] for line in (ROOT / "scripts/kafka-dist.d/versions.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
+    matrix = [
+        line.split()[0]
+        for line in (ROOT / "scripts/kafka-dist.d/versions.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert sorted(p.stem for p in Path(installation.CONFIG_NAMES_DIR).glob("*.txt")) == sorted(matrix)
     for version in matrix:
         release, names = installation.config_names(_v(version))
         assert str(release) == version
-        assert {"node.id", "process.roles", "log.retention.hours", "controller.quorum.voters", "super.users"} <= names
+        assert {
+            "node.id",
+            "process.roles",
+            "log.retention.hours",
+            "controller.quorum.voters",
+            "super.users",
+        } <= names
 
 
 @pytest.mark.parametrize(
     ("version", "warned", "new_major"),
-    [("3.3.2", False, False), ("4.4.0", False, False), ("4.4.1", True, False), ("4.5.0", True, False),
-     ("5.0.0", True, True), ("9.9.9", True, True)],
+    [
+        ("3.3.2", False, False),
+        ("4.4.0", False, False),
+        ("4.4.1", True, False),
+        ("4.5.0", True, False),
+        ("5.0.0", True, True),
+        ("9.9.9", True, True),
+    ],
 )
 def test_versions_beyond_the_matrix(version: str, warned: bool, new_major: bool) -> None:
     """Newer than the newest tested release: a reason; a major above 4: refused unless allowed."""
@@ -199,6 +244,9 @@ def test_versions_beyond_the_matrix(version: str, warned: bool, new_major: bool)
 
 def test_newest_tested_is_the_newest_of_the_matrix() -> None:
     """The version fact follows scripts/kafka-dist.d/versions.txt, the releases the tests run."""
-    matrix = [_v(line.split()[0]) for line in (ROOT / "scripts/kafka-dist.d/versions.txt").read_text().splitlines()
-              if line.strip() and not line.startswith("#")]
+    matrix = [
+        _v(line.split()[0])
+        for line in (ROOT / "scripts/kafka-dist.d/versions.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert max(matrix) == NEWEST_TESTED
