@@ -162,3 +162,15 @@ def test_untested_takes_allow_or_refuse_only(fake: FakeKafka, tmp_path: Path) ->
     result = run(["--dry-run"], _env(fake, KAFKA_UNTESTED="yes"))
     assert result.returncode == 2
     assert "KAFKA_UNTESTED (--allow-untested-kafka) must be one of allow, refuse" in result.stderr
+
+
+def test_a_release_older_than_every_list_is_not_checked_and_says_so(fake: FakeKafka) -> None:
+    """Kafka 3.3.1 (the lists start at 3.3.2): one line says the overrides are not checked; no warning."""
+    env = _env(fake, **_with_version(fake, "3.3.1"), KAFKA_CFG_LOG_RETENTON_HOURS="24")
+    result = run(["--dry-run"], env)
+    assert result.returncode == 0, result.stderr
+    assert _warnings(result) == [SECURITY_NONE]
+    assert (
+        "kraft-entrypoint INFO: KAFKA_CFG_* names: no list of Kafka's configurations for 3.3.1 or older; "
+        "not checked"
+    ) in result.stderr.splitlines()
