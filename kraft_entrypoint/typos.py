@@ -60,22 +60,27 @@ class Finding:
 def distance(a: str, b: str, limit: Optional[int] = None) -> int:
     """Edits (insert, delete, substitute, swap two neighbours) that turn ``a`` into ``b``.
 
-    With ``limit``, any answer above it may be reported as ``limit + 1`` (the work stops early).
+    With ``limit``, any answer above it is reported as ``limit + 1``, and only the cells within
+    ``limit`` of the diagonal are computed (a start compares every variable with each of ours).
     """
     if limit is not None and abs(len(a) - len(b)) > limit:
         return limit + 1
-    before: Optional[list[int]] = None
-    previous = list(range(len(b) + 1))
+    far = len(a) + len(b) + 1  # more than any distance: a cell outside the band
+    band = far if limit is None else limit
+    before: list[int] = []
+    previous = [j if j <= band else far for j in range(len(b) + 1)]
     for i, ca in enumerate(a, 1):
-        row = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
+        row = [i if i <= band else far] + [far] * len(b)
+        for j in range(max(1, i - band), min(len(b), i + band) + 1):
+            cb = b[j - 1]
             row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if before is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+            if before and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
                 row[j] = min(row[j], before[j - 2] + 1)
         if limit is not None and min(row) > limit:
             return limit + 1
         before, previous = previous, row
-    return previous[-1]
+    result = previous[-1]
+    return result if limit is None or result <= limit else limit + 1
 
 
 def allowed_edits(known: str) -> int:
@@ -118,8 +123,11 @@ def unknown_variables(environment: Mapping[str, str], ours: Iterable[str]) -> tu
 def _nearest(variable: str, known: Iterable[str]) -> Optional[str]:
     best: Optional[tuple[int, str]] = None
     for candidate in known:
-        edits = distance(variable, candidate, allowed_edits(candidate))
-        if edits <= allowed_edits(candidate) and (best is None or edits < best[0]):
+        allowed = allowed_edits(candidate)
+        if abs(len(variable) - len(candidate)) > allowed:
+            continue
+        edits = distance(variable, candidate, allowed)
+        if edits <= allowed and (best is None or edits < best[0]):
             best = (edits, candidate)
     return None if best is None else best[1]
 
@@ -144,7 +152,12 @@ def override_variable(key: str) -> str:
 
 def nearest_name(key: str, names: Iterable[str]) -> str:
     """The known name fewest edits from ``key`` (the first in sorted order of equally near ones)."""
-    return min(sorted(names), key=lambda known: distance(key, known))
+    best, best_edits = "", len(key) + max((len(known) for known in names), default=0) + 1
+    for known in sorted(names):
+        edits = distance(key, known, best_edits - 1)
+        if edits < best_edits:
+            best, best_edits = known, edits
+    return best
 
 
 def unknown_overrides(

@@ -3,6 +3,7 @@ configuration names and their prefixes, the list picked for a version, versions 
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,28 @@ def test_distance(a: str, b: str, edits: int) -> None:
     """Insertions, deletions, substitutions and swaps of neighbours count one edit each, both ways."""
     assert typos.distance(a, b) == edits
     assert typos.distance(b, a) == edits
+
+
+def _reference_distance(a: str, b: str) -> int:
+    """The textbook full-matrix optimal string alignment distance."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_banded_distance_agrees_with_the_full_matrix() -> None:
+    """3000 random pairs over a small alphabet: the same distance, and with a limit the same below it."""
+    rng = random.Random(22)
+    for _ in range(3000):
+        a, b = ("".join(rng.choice("AB_.") for _ in range(rng.randint(0, 8))) for _ in range(2))
+        truth = _reference_distance(a, b)
+        assert typos.distance(a, b) == truth, (a, b)
+        for limit in range(4):
+            assert typos.distance(a, b, limit) == min(truth, limit + 1), (a, b, limit)
 
 
 def test_distance_stops_above_its_limit() -> None:
