@@ -278,5 +278,5 @@ def test_newest_tested_is_the_newest_of_the_matrix() -> None:
 def test_the_lists_are_package_data() -> None:
     """pyproject ships config_names/*.txt in the wheel (pip install . has them; a start reads them)."""
     pyproject = (ROOT / "pyproject.toml").read_text()
-    section = pyproject.split("[tool.setuptools.package-data]", 1)[1].split("[", 1)[0]
+    section = pyproject.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
     assert '"config_names/*.txt"' in section
