@@ -19,14 +19,20 @@ log = logging.getLogger("kraft_entrypoint")
 
 def _with_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([option for option in OPTIONS if option.command == START]):
+        shape: dict[str, Any] = {"metavar": "TEXT", "envvar": option.variable}
+        help_ = option.help
+        if option.flag_value is not None:
+            # A flag without a value (--strict). Its variable holds a value, which start reads and
+            # checks like any other: click would take STRICT=maybe for "flag not given".
+            shape = {"flag_value": option.flag_value, "default": None}
+            help_ = f"{help_} [env var: {option.variable}={option.flag_value}|{option.default}]"
         command = click.option(
             option.flag,
             option.variable.lower(),
-            envvar=option.variable,
             show_envvar=True,
-            help=option.help,
+            help=help_,
             show_default=option.default or option.derived_default or False,
-            metavar="TEXT",
+            **shape,
         )(command)
     return command
 

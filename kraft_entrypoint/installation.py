@@ -17,6 +17,7 @@ from kraft_entrypoint.kafka_versions import (
     UnreadableVersion,
     UnsupportedVersion,
     capabilities,
+    config_names_release,
 )
 from kraft_entrypoint.options import name
 
@@ -25,6 +26,8 @@ log = logging.getLogger("kraft_entrypoint")
 _BROKER_JAR = re.compile(r"kafka_([0-9]+(?:\.[0-9]+)+)-(.+)\.jar")
 #: Classifier jars of the same artifact that older distributions shipped next to it in libs/.
 _CLASSIFIERS = ("-test", "-sources", "-javadoc", "-scaladoc", "-test-sources")
+#: The package data scripts/config-names wrote: <version>.txt, one configuration name a line.
+CONFIG_NAMES_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config_names")
 
 def parse_libs(names: Iterable[str]) -> Optional[KafkaVersion]:
     """The Kafka release of a ``libs/`` listing, from its ``kafka_<scala>-<version>.jar``.
@@ -101,3 +104,18 @@ def metrics_files(kafka_home: str) -> metrics.Installation:
         os.path.isfile(os.path.join(kafka_home, metrics.AGENT_JAR)),
         os.path.isfile(os.path.join(kafka_home, metrics.RULES_FILE)),
     )
+
+
+def config_names(version: KafkaVersion) -> tuple[Optional[KafkaVersion], frozenset[str]]:
+    """The configuration names of ``version`` (package data), or of the newest listed release
+    below it (the first element says which); ``(None, empty)`` when every list is newer."""
+    listed = [
+        KafkaVersion.parse(entry[: -len(".txt")])
+        for entry in os.listdir(CONFIG_NAMES_DIR)
+        if entry.endswith(".txt")
+    ]
+    release = config_names_release(version, listed)
+    if release is None:
+        return None, frozenset()
+    with open(os.path.join(CONFIG_NAMES_DIR, f"{release}.txt"), encoding="utf-8") as names:
+        return release, frozenset(line.strip() for line in names if line.strip())

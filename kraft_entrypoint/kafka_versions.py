@@ -12,7 +12,7 @@ Pure: no I/O, no environment.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Optional
@@ -275,3 +275,45 @@ def no_dynamic(version: KafkaVersion) -> str:
         f"a dynamic controller quorum (KIP-853) needs Kafka >= 3.9; Kafka {version} is installed "
         "and knows only the static controller.quorum.voters"
     )
+
+
+# --- what the project tests, and which configuration list fits a release -----------------
+
+#: The newest release of the project's test matrix (scripts/kafka-dist.d/versions.txt); a newer
+#: one starts with a warning.
+NEWEST_TESTED = KafkaVersion(4, 4, 0)
+#: The highest major release the entrypoint knows; a newer major changes the storage tool and the
+#: configuration, so it is refused unless KAFKA_UNTESTED=allow.
+HIGHEST_KNOWN_MAJOR = 4
+
+
+@dataclass(frozen=True)
+class Untested:
+    """A release beyond the test matrix: why, and whether it is a new major (refused unless allowed)."""
+
+    reason: str
+    new_major: bool
+
+
+def untested(version: KafkaVersion) -> Optional[Untested]:
+    """Why ``version`` is beyond what the project tests, or None when it is within."""
+    if version <= NEWEST_TESTED:
+        return None
+    if version.major > HIGHEST_KNOWN_MAJOR:
+        return Untested(
+            f"Kafka {version} is a major version above {HIGHEST_KNOWN_MAJOR}, which kraft-entrypoint "
+            f"has never been tested with (newest tested: {NEWEST_TESTED}); its storage tool and "
+            "configuration may differ",
+            new_major=True,
+        )
+    return Untested(
+        f"Kafka {version} is newer than the newest version kraft-entrypoint is tested with, {NEWEST_TESTED}",
+        new_major=False,
+    )
+
+
+def config_names_release(version: KafkaVersion, listed: Iterable[KafkaVersion]) -> Optional[KafkaVersion]:
+    """The release whose configuration-name list checks ``version``'s overrides: its own, else the
+    newest listed one below it (None: every list is of a newer release)."""
+    below = [release for release in listed if release <= version]
+    return max(below) if below else None

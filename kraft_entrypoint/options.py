@@ -18,7 +18,8 @@ POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS = (
     "Quorum",
     "Memory, metrics and probes",
 )
-GROUPS = (POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS)
+CHECKS = "Typos and untested versions"
+GROUPS = (POD, STORAGE, FILES, SECURITY, EXTERNAL, QUORUM, OPERATIONS, CHECKS)
 #: The commands an input belongs to: a start (the ENTRYPOINT) or ``kraft-entrypoint probe``.
 START, PROBE = "start", "probe"
 
@@ -31,6 +32,7 @@ class Option:
     ``conditional`` default applies only where the input does (setting the input where it does
     not apply is an error, so parsing asks :func:`default` for it at that point).
     ``derived_default`` only describes, for --help, a default computed from other inputs.
+    ``flag_value``: the flag takes no value and means this one (``--strict`` is STRICT=true).
     """
 
     variable: str
@@ -41,6 +43,7 @@ class Option:
     derived_default: Optional[str] = None
     conditional: bool = False
     command: str = START
+    flag_value: Optional[str] = None
 
 
 OPTIONS = (
@@ -243,6 +246,24 @@ OPTIONS = (
         "kraft-entrypoint probe: answer within this many seconds (below the kubelet's timeoutSeconds).",
         "5",
         command=PROBE,
+    ),
+    Option(
+        "STRICT",
+        "--strict",
+        CHECKS,
+        "Exit 2 instead of warning on an input that is not understood: a variable a typo away from "
+        "one of these, or a KAFKA_CFG_* the installed Kafka does not define.",
+        "false",
+        flag_value="true",
+    ),
+    Option(
+        "KAFKA_UNTESTED",
+        "--allow-untested-kafka",
+        CHECKS,
+        "Start a Kafka of a major version above 4, which kraft-entrypoint was never tested with "
+        "(without: exit 2).",
+        "refuse",
+        flag_value="allow",
     ),
 )
 _BY_VARIABLE = {option.variable: option for option in OPTIONS}

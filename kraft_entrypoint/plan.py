@@ -61,6 +61,8 @@ class Plan:
     log_dirs: tuple[str, ...]
     log_dirs_source: str
     voter_ids: frozenset[int]  # the static voters; empty for a dynamic quorum
+    #: The keys the template and the derived values set, before the KAFKA_CFG_* overrides.
+    written_keys: frozenset[str] = frozenset()
 
     @property
     def node_id(self) -> int:
@@ -140,6 +142,7 @@ def make_plan(
             settings, topology.protocols, credentials, topology.client_listeners, topology.is_controller
         )
     )
+    written_keys = frozenset(merged)
     merged.update((override.key, override.value) for override in settings.overrides)
     _check_node_id(merged, settings.overrides)
     _check_identity(merged, topology, settings.overrides)
@@ -152,6 +155,7 @@ def make_plan(
         log_dirs=_log_dirs(merged, settings.overrides),
         log_dirs_source=_source("log.dirs", settings.overrides, "DATA_DIR (default SHARE_DIR/<node id>)"),
         voter_ids=frozenset() if settings.quorum.dynamic else _voter_ids(merged, settings.overrides),
+        written_keys=written_keys,
     )
 
 

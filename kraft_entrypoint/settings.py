@@ -133,6 +133,10 @@ class Settings:
     node_id: int
     #: Derived, once: the controllers of the initial quorum (CONTROLLER_REPLICAS, else REPLICAS).
     voter_count: int
+    #: STRICT=true: an input that is not understood exits 2 instead of a warning.
+    strict: bool = False
+    #: KAFKA_UNTESTED=allow: a Kafka of a major version above the known ones may start.
+    allow_untested_kafka: bool = False
 
     @property
     def is_controller_pod(self) -> bool:
@@ -220,6 +224,8 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     cds = fields.cds_mode(raw["KRAFT_CDS"])
     memory = Memory(parse_memory_limit(raw["MEMORY_LIMIT"]), parse_percent(raw["HEAP_PERCENT"]))
     metrics = _metrics(raw, [broker_port, controller_port, *((external.port,) if external else ())])
+    strict = fields.choice("STRICT", defaulted("STRICT").lower(), ("true", "false")) == "true"
+    untested = fields.choice("KAFKA_UNTESTED", defaulted("KAFKA_UNTESTED").lower(), ("allow", "refuse"))
     return Settings(
         pod=Pod(statefulset, ordinal, replicas, controller_replicas, service, namespace, cluster_domain),
         storage=Storage(storage[0], storage[1], storage[2], cluster_id_timeout),
@@ -237,6 +243,8 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         metrics=metrics,
         node_id=node_id,
         voter_count=voter_count,
+        strict=strict,
+        allow_untested_kafka=untested == "allow",
     )
 
 

@@ -27,10 +27,11 @@ from kraft_entrypoint import (
     metrics,
     properties,
     storage,
+    typos,
 )
 from kraft_entrypoint.errors import InvalidInput
-from kraft_entrypoint.kafka_versions import Capabilities
-from kraft_entrypoint.options import name
+from kraft_entrypoint.kafka_versions import Capabilities, untested
+from kraft_entrypoint.options import OPTIONS, name
 from kraft_entrypoint.plan import Files, Plan, make_plan, resolve_files, shown_value
 from kraft_entrypoint.security import Credentials
 from kraft_entrypoint.settings import Settings, parse_settings
@@ -44,19 +45,43 @@ def start(values: Mapping[str, Optional[str]], *, dry_run: bool) -> None:
     command line gathered; a real run ends by exec'ing Kafka. The process environment is read
     here, once: for the KAFKA_CFG_* variables and as the base of the JVMs' environment."""
     environment = dict(os.environ)
-    run(parse_settings(values, environment), environment, dry_run=dry_run)
+    # A flag without a value (--strict) leaves its variable (STRICT=...) to be read here.
+    values = {
+        **values,
+        **{
+            option.variable: environment.get(option.variable)
+            for option in OPTIONS
+            if option.flag_value is not None and values.get(option.variable) is None
+        },
+    }
+    # Before the settings: a typo may be why a required input is missing.
+    unknown = typos.unknown_variables(environment, typos.our_variables())
+    for finding in unknown:
+        log.warning("%s", finding.message)
+    run(parse_settings(values, environment), environment, dry_run=dry_run, unknown=unknown)
 
 
-def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) -> None:
-    """The start for validated settings; ``environment`` is the process environment Kafka inherits."""
+def run(
+    settings: Settings,
+    environment: Mapping[str, str],
+    *,
+    dry_run: bool,
+    unknown: tuple[typos.Finding, ...] = (),
+) -> None:
+    """The start for validated settings; ``environment`` is the process environment Kafka inherits,
+    ``unknown`` the variables already reported as not understood."""
     heap = _heap(settings, environment)  # before anything is written: a heap that cannot fit exits 2
     agent = _metrics_agent(settings)  # likewise: METRICS=prometheus without the agent exits 2
     caps = installation.read_capabilities(settings.files.kafka_home)
+    _check_tested(caps, settings)
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)
     material = credentials.read(settings, files_.keystore)
     plan = make_plan(settings, files_, caps, _read_template(files_.template, caps), material.credentials)
     _log_plan(plan, material.credentials)
+    unknown = (*unknown, *_unknown_overrides(settings, caps, plan))
+    if settings.strict and unknown:
+        raise InvalidInput(typos.strict_message(unknown))
     if not dry_run:
         launch.check_start_script(plan.start_script)
     _check_config_writable(files_.config)
@@ -135,6 +160,37 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     if found.unformatted:
         storage.format_storage(format_argv, env=format_env)
     launch.exec_server(plan.server_argv, env=server_env)
+
+
+def _check_tested(caps: Capabilities, settings: Settings) -> None:
+    """SPEC "Kafka versions": newer than the test matrix warns; a new major exits 2 unless allowed."""
+    beyond = untested(caps.version)
+    if beyond is None:
+        return
+    if beyond.new_major and not settings.allow_untested_kafka:
+        raise InvalidInput(
+            f"{beyond.reason}; set {name('KAFKA_UNTESTED')}=allow to start it anyway, or use an "
+            "image with a tested Kafka"
+        )
+    log.warning("%s; starting it anyway", beyond.reason)
+
+
+def _unknown_overrides(settings: Settings, caps: Capabilities, plan: Plan) -> tuple[typos.Finding, ...]:
+    """The KAFKA_CFG_* overrides the installed Kafka does not define, each logged as a warning."""
+    if not settings.overrides:
+        return ()
+    release, names = installation.config_names(caps.version)
+    if release is None:
+        log.info("KAFKA_CFG_* names: no list of Kafka's configurations for %s or older; not checked",
+                 caps.version)
+        return ()
+    if release != caps.version:
+        log.info("KAFKA_CFG_* names: checked against the configurations of Kafka %s, the newest "
+                 "list not above %s", release, caps.version)
+    found = typos.unknown_overrides(settings.overrides, names, plan.written_keys, str(release))
+    for finding in found:
+        log.warning("%s", finding.message)
+    return found
 
 
 def _metrics_agent(settings: Settings) -> Optional[str]:
@@ -243,5 +299,7 @@ def _log_plan(plan: Plan, known: Credentials) -> None:
             "authorization: ACLs (StandardAuthorizer), nothing allowed without an ACL; super users: %s",
             dict(plan.properties).get("super.users", ""),
         )
+    if not (chosen.tls or chosen.sasl):
+        log.warning("security: none (PLAINTEXT, no authentication)")
     for override in settings.overrides:
         log.info("%s: %s=%s", override.variable, override.key, shown_value(override.key, override.value))

@@ -110,7 +110,9 @@ def test_every_start_option_is_in_a_flag_table() -> None:
     from kraft_entrypoint import options
 
     from .test_flag_or_variable_listeners_security_quorum import NEW_OPTIONS as LISTENER_OPTIONS
+    from .test_flag_or_variable_typos import FLAG_OPTIONS
 
     tabled = {row[0] for row in OPTIONS} | {row[0] for row in LISTENER_OPTIONS}
+    tabled |= {row[0] for row in FLAG_OPTIONS}
     start_options = {o.variable for o in options.OPTIONS if o.command == options.START}
     assert start_options - tabled == set()
