@@ -34,6 +34,7 @@ from kraft_entrypoint.options import name
 from kraft_entrypoint.plan import Files, Plan, make_plan, resolve_files, shown_value
 from kraft_entrypoint.security import Credentials
 from kraft_entrypoint.settings import Settings, parse_settings
+from kraft_entrypoint.topology import own_names
 
 log = logging.getLogger("kraft_entrypoint")
 MAX_TEMPLATE_BYTES = 1024 * 1024
@@ -54,7 +55,7 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     caps = installation.read_capabilities(settings.files.kafka_home)
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)
-    material = credentials.read(settings, files_.keystore)
+    material = credentials.read(settings, files_.keystore, own_names(settings))
     plan = make_plan(settings, files_, caps, _read_template(files_.template, caps), material.credentials)
     _log_plan(plan, material.credentials)
     if not dry_run:
