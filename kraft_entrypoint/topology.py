@@ -69,7 +69,7 @@ def controller_fqdn(settings: Settings, ordinal: int) -> str:
 def own_names(settings: Settings) -> tuple[str, ...]:
     """The host names clients and peers dial this node by (a TLS certificate must cover them):
     its FQDN, and EXTERNAL_HOST with the ordinal put in on a node that runs a broker."""
-    names = (pod_fqdn(settings, settings.pod.ordinal),)
+    names: tuple[str, ...] = (pod_fqdn(settings, settings.pod.ordinal),)
     has_broker = not (settings.quorum.dedicated and settings.is_controller_pod)  # as derive_topology
     if settings.external is not None and has_broker:
         names += (settings.external.advertised(settings.pod.ordinal)[0],)

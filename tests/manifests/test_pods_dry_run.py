@@ -141,9 +141,8 @@ def test_each_pods_environment_gives_the_expected_dry_run(
         # With external access by node IP the Certificate must list the nodes' IPs too (k8s/README.md,
         # "External access"): the entrypoint refuses a certificate that does not cover EXTERNAL_HOST.
         ips = HOST_IPS if "EXTERNAL_HOST" in env else ()
-        node = ca.issue(
-            "node", dns_names=cert["spec"]["dnsNames"], common_name=cert["spec"]["commonName"], ip_addresses=ips
-        )
+        spec = cert["spec"]
+        node = ca.issue("node", dns_names=spec["dnsNames"], common_name=spec["commonName"], ip_addresses=ips)
         env["TLS_DIR"] = str(pki.write_tls_secret(tmp_path / "tls", node))
         secrets_shown.append(node.key.read_text().splitlines()[1])
     if "SASL_USERS_DIR" in env:
