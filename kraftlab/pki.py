@@ -217,8 +217,9 @@ class CertificateAuthority:
             (work / "ca.cnf").write_text(
                 "[ca]\ndefault_ca = kraft\n[kraft]\n"
                 f"database = {work / 'index.txt'}\nnew_certs_dir = {work}\nserial = {work / 'serial'}\n"
-                "default_md = sha256\npolicy = anything\npreserve = yes\nunique_subject = no\n"
-                "[anything]\ncommonName = supplied\norganizationName = optional\n"
+                "default_md = sha256\npolicy = anything\nunique_subject = no\n"
+                # the policy's order is the subject's: O then CN, as -subj gives them
+                "[anything]\norganizationName = optional\ncommonName = supplied\n"
             )
             stamp = "%Y%m%d%H%M%SZ"
             openssl(
