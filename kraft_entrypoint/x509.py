@@ -3,11 +3,11 @@
 Imported only when TLS is on (``credentials`` imports it on that path): ``cryptography`` loads
 OpenSSL, which a plaintext start does not need.
 
-* :func:`subject`: the subject as Kafka names an SSL principal, ``X500Principal.getName()``
-  (RFC 2253): the RDNs in reverse order, ``CN``/``O``/... for the attribute types Java knows by
-  name, the dotted OID with the value's DER as ``#hex`` for the others.
-* :func:`read`: the subject, the subject alternative names and the validity period;
-  :func:`problem_with` says whether those cover the host names clients dial, now.
+* :func:`read`: the subject, the subject alternative names and the validity period. The subject
+  is named as Kafka names an SSL principal, ``X500Principal.getName()`` (RFC 2253): the RDNs in
+  reverse order, ``CN``/``O``/... for the attribute types Java knows by name, the dotted OID with
+  the value's DER as ``#hex`` for the others.
+* :func:`problem_with` says whether the names cover the host names clients dial, now.
 """
 
 from __future__ import annotations
@@ -104,11 +104,6 @@ def read(der: bytes) -> Certificate:
         )
     except ValueError as error:  # cryptography's parse errors are ValueErrors
         raise BadCertificate(str(error) or "it is not a DER certificate") from None
-
-
-def subject(der: bytes) -> str:
-    """The certificate's subject in RFC 2253 form, e.g. ``CN=kafka,O=example``."""
-    return read(der).subject
 
 
 def problem_with(certificate: Certificate, hosts: Sequence[str], now: datetime.datetime) -> Optional[str]:
