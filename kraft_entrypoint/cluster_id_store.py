@@ -126,8 +126,18 @@ def _wait(attempt: Callable[[], T], path: str, timeout: float) -> T:
 
 
 def _advice(path: str) -> str:
-    return (f"check that SHARE_DIR is the shared volume and that {path} is a file holding one id "
-            f"such as {cluster_id.EXAMPLE}, or set CLUSTER_ID")
+    return (f"check that SHARE_DIR is the shared volume and that {path} is a regular file holding "
+            "one id (kraft-entrypoint --new-cluster-id prints a new one), or set CLUSTER_ID")
+
+
+def check_share_dir(settings: Settings) -> None:
+    """SHARE_DIR that exists but is not a directory is invalid input (exit 2), never waited on."""
+    share_dir = settings.storage.share_dir
+    if share_dir is not None and os.path.exists(share_dir) and not os.path.isdir(share_dir):
+        raise InvalidInput(
+            f"{name('SHARE_DIR')} {share_dir} is not a directory; it must be the directory where the shared "
+            "volume is mounted, e.g. SHARE_DIR=/mnt/kafka"
+        )
 
 
 def _read_directory(share_dir: str) -> None:
@@ -146,12 +156,16 @@ def _read_shared(share_dir: str, path: str) -> Optional[str]:
         raise NotYet(f"{path} is not readable: {error.strerror}") from None
     if content is None:
         return None
-    text = content.decode("utf-8", "replace").strip()
-    if not text:
+    if not content:  # only a writer without hard links (_create_exclusive) shows this, briefly
         raise NotYet(f"{path} is empty")
-    problem = cluster_id.problem_with(text)
-    if problem is not None:
-        raise NotYet(f"{path} does not hold a cluster id ({problem}): {cluster_id.shown(text)}")
+    whole = content.decode("utf-8", "replace")
+    text = whole.strip()
+    problem = cluster_id.problem_with(text) if text else "it holds only white space"
+    if problem is not None:  # ids are published whole, so this is no write in progress: never waited on
+        raise Unusable(
+            f"{path} does not hold a cluster id ({problem}): {cluster_id.shown(whole)}; delete the file "
+            "(a start then creates a new id) or write this cluster's id into it"
+        )
     return text
 
 

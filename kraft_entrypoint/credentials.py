@@ -6,11 +6,13 @@ beside KRAFT_CONFIG. Nothing here logs key material or a password.
 
 from __future__ import annotations
 
+import datetime
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from kraft_entrypoint import files, x509
+from kraft_entrypoint import files
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.options import name
 from kraft_entrypoint.security import Credentials
@@ -35,12 +37,15 @@ class Material:
         return f"Material({self.credentials.keystore!r}, users={len(self.credentials.users)})"
 
 
-def read(settings: Settings, keystore_path: str) -> Material:
-    """Validate and read every Secret the settings name; exit 2 (InvalidInput) naming the variable."""
+def read(settings: Settings, keystore_path: str, hosts: Sequence[str] = ()) -> Material:
+    """Validate and read every Secret the settings name; exit 2 (InvalidInput) naming the variable.
+
+    ``hosts`` are the names clients dial this node by: TLS_DIR's certificate must cover them.
+    """
     credentials, keystore_pem = Credentials(), None
     inputs = settings.security
     if inputs.tls_dir is not None:
-        keystore_pem, subject = _read_tls(inputs.tls_dir)
+        keystore_pem, subject = _read_tls(inputs.tls_dir, hosts)
         credentials = Credentials(
             keystore=keystore_path, truststore=os.path.join(inputs.tls_dir, "ca.crt"), node_subject=subject
         )
@@ -69,8 +74,11 @@ def write_keystore(path: str, data: bytes) -> None:
         ) from None
 
 
-def _read_tls(directory: str) -> tuple[bytes, str]:
+def _read_tls(directory: str, hosts: Sequence[str]) -> tuple[bytes, str]:
     """The keystore PEM (PKCS#8 key, then tls.crt's chain) and the node certificate's subject."""
+    # x509 here, not at the top: it loads the cryptography package (OpenSSL), only TLS needs it
+    from kraft_entrypoint import x509
+
     _require_directory("TLS_DIR", directory, "a kubernetes.io/tls Secret mounted as a volume")
     chain = _pem_file(directory, "tls.crt")
     key = _pem_file(directory, "tls.key")
@@ -94,12 +102,15 @@ def _read_tls(directory: str) -> tuple[bytes, str]:
             )
         raise _tls_problem("tls.key", "holds no PRIVATE KEY block")
     try:
-        subject = x509.subject(certificates[0])
+        node = x509.read(certificates[0])
     except x509.BadCertificate as problem:
         raise _tls_problem("tls.crt", f"has a first certificate that cannot be read ({problem})") from None
+    unusable = x509.problem_with(node, hosts, datetime.datetime.now(datetime.timezone.utc))
+    if unusable is not None:
+        raise _tls_problem("tls.crt", f"in {directory} {unusable}")
     key_block = _block_text(key, "PRIVATE KEY")
     chain_text = b"".join(_block_text_all(chain, "CERTIFICATE"))
-    return key_block + chain_text, subject
+    return key_block + chain_text, node.subject
 
 
 def _read_users(directory: str) -> tuple[tuple[str, str], ...]:
@@ -155,6 +166,8 @@ def _pem_file(directory: str, file_name: str) -> bytes:
 
 
 def _blocks(file_name: str, data: bytes) -> list[tuple[str, bytes]]:
+    from kraft_entrypoint import x509  # only TLS reads PEM
+
     try:
         blocks = x509.pem_blocks(data)
     except x509.BadCertificate as problem:

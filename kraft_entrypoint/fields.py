@@ -174,8 +174,9 @@ def given_cluster_id(value: Optional[str]) -> Optional[str]:
     if problem is not None:
         raise InvalidInput(
             f"{name('CLUSTER_ID')} is not a Kafka cluster id ({problem}): it must be 22 characters of "
-            f"URL-safe base64 encoding 16 bytes, e.g. {cluster_id.EXAMPLE} "
-            "(kafka-storage.sh random-uuid makes one); got " + show(value)
+            f"URL-safe base64 encoding 16 bytes, like {cluster_id.EXAMPLE} in shape; "
+            "`kraft-entrypoint --new-cluster-id` (or `python -m kraft_entrypoint --new-cluster-id`) "
+            "prints a new one; got " + show(value)
         )
     return value
 

@@ -66,6 +66,16 @@ def controller_fqdn(settings: Settings, ordinal: int) -> str:
     )
 
 
+def own_names(settings: Settings) -> tuple[str, ...]:
+    """The host names clients and peers dial this node by (a TLS certificate must cover them):
+    its FQDN, and EXTERNAL_HOST with the ordinal put in on a node that runs a broker."""
+    names: tuple[str, ...] = (pod_fqdn(settings, settings.pod.ordinal),)
+    has_broker = not (settings.quorum.dedicated and settings.is_controller_pod)  # as derive_topology
+    if settings.external is not None and has_broker:
+        names += (settings.external.advertised(settings.pod.ordinal)[0],)
+    return names
+
+
 def derive_topology(settings: Settings) -> Topology:
     node_id = settings.node_id
     controllers = tuple(

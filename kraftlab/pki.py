@@ -152,11 +152,14 @@ class CertificateAuthority:
         client: bool = True,
         algorithm: str = "rsa",
         days: int = 30,
+        valid: Optional[tuple[datetime.datetime, datetime.datetime]] = None,
     ) -> Issued:
         """Sign a new key for ``name`` (files ``<name>.key``, ``<name>.crt``, ``<name>.chain.crt``).
 
         ``server``/``client`` set the extended key usages (a node certificate needs both: a
-        broker is a TLS client of the controllers and of other brokers).
+        broker is a TLS client of the controllers and of other brokers). The certificate is valid
+        from now for ``days``, or over ``valid`` (not before, not after; UTC): a window in the past
+        (expired) or in the future (not yet valid).
         """
         if not (server or client):
             raise ValueError("a leaf certificate needs server or client use")
@@ -186,18 +189,47 @@ class CertificateAuthority:
         with tempfile.NamedTemporaryFile("w", dir=self.directory, suffix=".ext", delete=False) as ext:
             ext.write("\n".join(extensions) + "\n")
         try:
-            pem = openssl(
-                "x509", "-req", "-sha256", "-days", str(days),
-                "-CA", str(self.cert), "-CAkey", str(self.key),
-                "-set_serial", str(secrets.randbits(63) + 1),
-                "-extfile", ext.name,
-                stdin=csr,
-            )
+            if valid is None:
+                pem = openssl(
+                    "x509", "-req", "-sha256", "-days", str(days),
+                    "-CA", str(self.cert), "-CAkey", str(self.key),
+                    "-set_serial", str(secrets.randbits(63) + 1),
+                    "-extfile", ext.name,
+                    stdin=csr,
+                )
+            else:
+                pem = self._sign_over(csr, ext.name, *valid)
         finally:
             os.unlink(ext.name)
         _write(cert, pem, 0o644)
         _write(chain, pem + self.cert.read_bytes(), 0o644)
         return Issued(name, key, cert, chain, self, _principal(cert), dns, ips)
+
+    def _sign_over(
+        self, csr: bytes, extensions: str, not_before: datetime.datetime, not_after: datetime.datetime
+    ) -> bytes:
+        """``openssl ca`` (the one openssl command that takes both dates) with a throwaway database."""
+        with tempfile.TemporaryDirectory(dir=self.directory) as scratch:
+            work = Path(scratch)
+            (work / "index.txt").write_text("")
+            (work / "serial").write_text(f"{secrets.randbits(63) + 1:016X}\n")
+            (work / "request.csr").write_bytes(csr)
+            (work / "ca.cnf").write_text(
+                "[ca]\ndefault_ca = kraft\n[kraft]\n"
+                f"database = {work / 'index.txt'}\nnew_certs_dir = {work}\nserial = {work / 'serial'}\n"
+                "default_md = sha256\npolicy = anything\nunique_subject = no\n"
+                # the policy's order is the subject's: O then CN, as -subj gives them
+                "[anything]\norganizationName = optional\ncommonName = supplied\n"
+            )
+            stamp = "%Y%m%d%H%M%SZ"
+            openssl(
+                "ca", "-batch", "-config", str(work / "ca.cnf"), "-notext",
+                "-cert", str(self.cert), "-keyfile", str(self.key), "-in", str(work / "request.csr"),
+                "-startdate", not_before.astimezone(datetime.timezone.utc).strftime(stamp),
+                "-enddate", not_after.astimezone(datetime.timezone.utc).strftime(stamp),
+                "-extfile", extensions, "-out", str(work / "issued.crt"),
+            )
+            return (work / "issued.crt").read_bytes()
 
     def client_certificate(self, user: str, *, organization: Optional[str] = "kafka-clients") -> Issued:
         """A client certificate (client use only) whose principal is ``CN=<user>,O=<organization>``."""
@@ -241,6 +273,7 @@ def node_certificate(
     extra_dns: Iterable[str] = (),
     extra_ips: Iterable[str] = (),
     algorithm: str = "rsa",
+    valid: Optional[tuple[datetime.datetime, datetime.datetime]] = None,
 ) -> Issued:
     """The certificate every pod presents, as k8s/components/secure/certificate.yaml asks
     cert-manager for it: the pod wildcard, the client Service's names, and extra SANs (an
@@ -259,6 +292,7 @@ def node_certificate(
         dns_names=dns,
         ip_addresses=extra_ips,
         algorithm=algorithm,
+        valid=valid,
     )
 
 

@@ -138,7 +138,11 @@ def test_each_pods_environment_gives_the_expected_dry_run(
     if secure:
         cert = certificate_for(out, "kafka-tls")
         ca = pki.new_ca(tmp_path / "pki")
-        node = ca.issue("node", dns_names=cert["spec"]["dnsNames"], common_name=cert["spec"]["commonName"])
+        # With external access by node IP the Certificate must list the nodes' IPs too (k8s/README.md,
+        # "External access"): the entrypoint refuses a certificate that does not cover EXTERNAL_HOST.
+        ips = HOST_IPS if "EXTERNAL_HOST" in env else ()
+        spec = cert["spec"]
+        node = ca.issue("node", dns_names=spec["dnsNames"], common_name=spec["commonName"], ip_addresses=ips)
         env["TLS_DIR"] = str(pki.write_tls_secret(tmp_path / "tls", node))
         secrets_shown.append(node.key.read_text().splitlines()[1])
     if "SASL_USERS_DIR" in env:

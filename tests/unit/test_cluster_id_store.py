@@ -84,14 +84,10 @@ def test_cluster_id_differing_from_the_file_is_invalid_input(tmp_path: Path) -> 
     assert (tmp_path / "cluster_id").read_text() == VALID_ID + "\n"
 
 
-@pytest.mark.parametrize(
-    "content",
-    [b"", b"\n  \n", b"not-an-id\n", b"AAAAAAAAAAAAAAAAAAAAAA\n", b"\xff\xfe" * 11],
-    ids=["empty", "blank", "garbage", "reserved", "binary"],
-)
-def test_unusable_file_exits_4_after_the_timeout(content: bytes, tmp_path: Path) -> None:
-    """An empty or garbage file is waited on for CLUSTER_ID_TIMEOUT, then exit 4 naming the file."""
-    (tmp_path / "cluster_id").write_bytes(content)
+def test_empty_file_exits_4_after_the_timeout(tmp_path: Path) -> None:
+    """An empty file (a writer without hard links fills it in place) is waited on for
+    CLUSTER_ID_TIMEOUT, then exit 4 naming the file."""
+    (tmp_path / "cluster_id").write_bytes(b"")
     started = time.monotonic()
     with pytest.raises(ClusterIdUnavailable) as raised:
         cluster_id_store.obtain(settings_for(tmp_path, timeout=0.5), None)
@@ -100,6 +96,36 @@ def test_unusable_file_exits_4_after_the_timeout(content: bytes, tmp_path: Path)
     assert raised.value.exit_code == 4
     assert str(tmp_path / "cluster_id") in str(raised.value)
     assert "CLUSTER_ID_TIMEOUT" in str(raised.value)
+    assert (tmp_path / "cluster_id").read_bytes() == b""
+
+
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (b"\n  \n", r"'\n  \n'"),
+        (b"not-an-id\n", r"'not-an-id\n'"),
+        (b"AAAAAAAAAAAAAAAAAAAAAA\n", "Kafka reserves"),
+        (b"\xff\xfe" * 11, r"\ufffd"),
+        (b"\x1b[2J" + VALID_ID.encode() + b"\r\n", r"'\x1b[2J" + VALID_ID + r"\r\n'"),
+    ],
+    ids=["blank", "garbage", "reserved", "binary", "escape-sequence"],
+)
+@pytest.mark.parametrize("dry_run", [False, True], ids=["start", "dry-run"])
+def test_file_without_an_id_exits_4_at_once(
+    content: bytes, shown: str, dry_run: bool, tmp_path: Path
+) -> None:
+    """A non-empty file holding no valid id is never a write in progress (ids are published whole):
+    exit 4 at once, also in a dry run, the content escaped, saying to delete it or write the id."""
+    (tmp_path / "cluster_id").write_bytes(content)
+    with pytest.raises(ClusterIdUnavailable) as raised:
+        cluster_id_store.obtain(settings_for(tmp_path, timeout=300), None, dry_run=dry_run)
+    message = str(raised.value)
+    assert raised.value.exit_code == 4
+    assert f"{tmp_path / 'cluster_id'} does not hold a cluster id" in message
+    assert shown in message
+    assert "delete the file" in message
+    assert "write this cluster's id into it" in message
+    assert not any(char in message for char in "\n\r\x1b")
     assert (tmp_path / "cluster_id").read_bytes() == content
 
 

@@ -20,9 +20,9 @@ PASSWORDS = {"kafka": "inter-Broker-pw-1", "admin": 'adm"in\\pw-2', "alice": "al
 
 @pytest.fixture(scope="module")
 def tls(tmp_path_factory: pytest.TempPathFactory) -> pki.Issued:
-    """A CA and the pods' node certificate (wildcard), made with openssl."""
+    """A CA and the pods' node certificate (wildcard, and the external hosts), made with openssl."""
     ca = pki.new_ca(tmp_path_factory.mktemp("ca"))
-    return pki.node_certificate(ca)
+    return pki.node_certificate(ca, extra_dns=["*.example.com"])
 
 
 @pytest.fixture
