@@ -275,3 +275,11 @@ def no_dynamic(version: KafkaVersion) -> str:
         f"a dynamic controller quorum (KIP-853) needs Kafka >= 3.9; Kafka {version} is installed "
         "and knows only the static controller.quorum.voters"
     )
+
+
+def no_scram(version: KafkaVersion) -> str:
+    return (
+        f"SCRAM needs Kafka >= 3.5 (KIP-900: kafka-storage.sh format --add-scram); Kafka {version} "
+        "is installed, whose KRaft controllers cannot store SCRAM credentials"
+    )
+
