@@ -92,8 +92,9 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
 
     format_argv: tuple[str, ...] = ()
     if found.unformatted and obtained.value is None:  # a dry run before the id exists
-        log.info("format: kafka-storage.sh format for %s, once the cluster id is known",
-                 ", ".join(found.unformatted))
+        log.info("format: kafka-storage.sh format for %s, once the cluster id is known%s",
+                 ", ".join(found.unformatted),
+                 f", with --add-scram for each of the {len(plan.scram.users)} users" if plan.scram else "")
     elif found.unformatted and obtained.value is not None:
         format_argv = plan.format_argv(obtained.value)
         log.info(

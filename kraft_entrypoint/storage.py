@@ -22,7 +22,7 @@ MAX_QUORUM_STATE_BYTES = 1024 * 1024
 #: Beside meta.properties: the users the format wrote with --add-scram, one "<mechanism> <name>" a line.
 SCRAM_RECORD = "kraft-entrypoint-scram-users"
 MASK = b"******"
-_PASSWORD_FIELD = re.compile(rb"(password=)[^,\]\s]*")
+_PASSWORD_FIELD = re.compile(rb'(password=)(?!"?\*{6})[^,\]\s]*')
 #: How long a format child may take to exit after the stop signal is passed on before it is killed.
 FORMAT_STOP_GRACE = 0.7
 
