@@ -371,8 +371,8 @@ def client_properties(
 
     ``truststore`` (a PEM CA bundle, e.g. ``ca.crt``) turns TLS on; ``sasl_user`` and
     ``sasl_password`` turn SASL on (``sasl_mechanism``: PLAIN, SCRAM-SHA-512 or SCRAM-SHA-256);
-    ``security.protocol`` follows (``PLAINTEXT``, ``SSL``, ``SASL_PLAINTEXT``, ``SASL_SSL``). ``client_cert`` adds a PEM key store (key + chain in one
-    file next to ``path``) for mutual TLS.
+    ``security.protocol`` follows (``PLAINTEXT``, ``SSL``, ``SASL_PLAINTEXT``, ``SASL_SSL``).
+    ``client_cert`` adds a PEM key store (key + chain in one file next to ``path``) for mutual TLS.
     """
     if (sasl_user is None) != (sasl_password is None):
         raise ValueError("give both sasl_user and sasl_password, or neither")
