@@ -19,7 +19,7 @@ import time
 from typing import Callable
 
 import pytest
-from kafka_support import VOTERS, Dist, Report, close_labs, kraftlab, version_id
+from kafka_support import MATRIX, VOTERS, Dist, Report, close_labs, kraftlab, version_id
 from probe_support import run_probe
 from test_kafka_secure import (
     assert_no_secret_outside_secret_files,
@@ -29,13 +29,18 @@ from test_kafka_secure import (
     read_properties,
 )
 
+from kraft_entrypoint.kafka_versions import KafkaVersion, capabilities
 from kraft_entrypoint.storage import SCRAM_RECORD
 from kraftlab.secure import ADMIN, INTER_BROKER_USER, SecureLab
 
 pytestmark = [pytest.mark.kafka]
 
 MECHANISM = "SCRAM-SHA-512"
-VERSIONS = ["4.4.0", pytest.param("3.9.2", marks=pytest.mark.slow)]
+#: The matrix's releases that have SCRAM in KRaft (the add_scram fact): the newest in every run,
+#: the others in the slow tier, as kafka_support.DEFAULT_THEN_SLOW does for the default version.
+SCRAM_RELEASES = [v for v in MATRIX if capabilities(KafkaVersion.parse(v)).add_scram]
+VERSIONS = [v if v == max(SCRAM_RELEASES, key=KafkaVersion.parse) else pytest.param(v, marks=pytest.mark.slow)
+            for v in SCRAM_RELEASES]
 TOPIC = "payments"
 CLIENT = "alice"
 LATE = "dave"  # added to the Secret after the format
