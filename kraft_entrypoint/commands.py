@@ -14,7 +14,9 @@ from typing import Optional
 
 from kraft_entrypoint import cluster_id as cluster_ids
 from kraft_entrypoint.cluster_id import is_node_id, kafka_directory_id_problem
-from kraft_entrypoint.kafka_versions import Capabilities, no_dynamic
+from kraft_entrypoint.kafka_versions import Capabilities, no_dynamic, no_scram
+
+MASK = "******"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ def format_argv(
     caps: Capabilities,
     initial_controllers: Optional[Sequence[InitialController]],
     joining: bool,
+    scram: Optional[ScramUsers] = None,
 ) -> tuple[str, ...]:
     """The ``kafka-storage.sh format`` command line for this node.
 
@@ -50,10 +53,11 @@ def format_argv(
     Dynamic quorum (Kafka >= 3.9): ``joining`` False adds ``--initial-controllers <list>``
     (an initial controller: every one of them is formatted with the same list); ``joining`` True
     adds ``--no-initial-controllers`` (a controller added later, or a broker), whatever
-    ``initial_controllers`` holds. ValueError when the release has no dynamic quorum, or the
-    list is empty or not one Kafka would accept.
+    ``initial_controllers`` holds. ``scram`` (Kafka >= 3.5) adds one ``--add-scram`` per user,
+    so the new cluster's metadata holds their SCRAM credentials before any broker starts.
+    ValueError when the release lacks a flag, or the list is empty or not one Kafka would accept.
     """
-    argv = (
+    argv: tuple[str, ...] = (
         posixpath.join(kafka_home, "bin", "kafka-storage.sh"),
         "format",
         "--config",
@@ -61,6 +65,10 @@ def format_argv(
         f"--cluster-id={cluster_id}",
         "--ignore-formatted",
     )
+    if scram is not None:
+        if not caps.add_scram:
+            raise ValueError(no_scram(caps.version))
+        argv += tuple(word for user in scram.arguments() for word in ("--add-scram", user))
     if initial_controllers is None and not joining:
         return argv
     if not caps.dynamic_quorum:
@@ -68,6 +76,64 @@ def format_argv(
     if joining:
         return (*argv, "--no-initial-controllers")
     return (*argv, "--initial-controllers", _controller_list(initial_controllers or ()))
+
+
+@dataclass(frozen=True)
+class ScramUsers:
+    """The users ``format --add-scram`` writes: one mechanism, (name, password) pairs.
+
+    Kafka's parsers (StorageTool.scala 3.5-3.8, metadata/storage/ScramParser.java 3.9+) split
+    ``[name=..,password=..]`` on every ',' and drop (3.5-3.8) or strip '"'; the password is
+    quoted so that '=' and ']' survive, and :func:`scram_password_problem` refuses the rest.
+    """
+
+    mechanism: str
+    users: tuple[tuple[str, str], ...]
+
+    def __repr__(self) -> str:  # never print a password
+        return f"ScramUsers({self.mechanism!r}, {[user for user, _ in self.users]!r})"
+
+    def masked(self) -> ScramUsers:
+        return ScramUsers(self.mechanism, tuple((user, MASK) for user, _ in self.users))
+
+    def arguments(self) -> tuple[str, ...]:
+        for user, password in self.users:
+            problem = scram_password_problem(password)
+            if problem is not None:
+                raise ValueError(f"the password of {user!r} {problem}")
+        return tuple(
+            f'{self.mechanism}=[name={user},password="{password}"]' for user, password in self.users
+        )
+
+
+def scram_password_problem(password: str) -> Optional[str]:
+    """Why ``format --add-scram`` cannot carry this password unchanged, or None."""
+    if "," in password or '"' in password:
+        return "holds ',' or '\"', which kafka-storage.sh format --add-scram cannot carry"
+    return None
+
+
+def add_scram_user_command(
+    kafka_home: str, bootstrap_server: str, mechanism: str, user: str
+) -> tuple[str, ...]:
+    """``kafka-configs.sh`` adding one user's SCRAM credential to a running cluster (password masked).
+
+    The operator fills in the password and a ``--command-config`` with an admin's client settings.
+    """
+    return (
+        posixpath.join(kafka_home, "bin", "kafka-configs.sh"),
+        "--bootstrap-server",
+        bootstrap_server,
+        "--command-config",
+        "<admin client.properties>",
+        "--alter",
+        "--add-config",
+        f"{mechanism}=[password={MASK}]",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        user,
+    )
 
 
 def _controller_list(controllers: Sequence[InitialController]) -> str:

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from kraft_entrypoint import files
+from kraft_entrypoint.commands import scram_password_problem
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.options import name
-from kraft_entrypoint.security import Credentials
+from kraft_entrypoint.security import Credentials, is_scram
 from kraft_entrypoint.settings import Settings
 
 MAX_PEM_BYTES = 1024 * 1024
@@ -57,6 +58,14 @@ def read(settings: Settings, keystore_path: str, hosts: Sequence[str] = ()) -> M
                 f"{inputs.sasl_users_dir} (SASL_USERS_DIR) has no file of that name; add the user to the "
                 f"Secret, e.g. a key {inputs.sasl_inter_broker_user} holding its password"
             )
+        if is_scram(inputs.sasl_mechanism):
+            for user, password in users:
+                problem = scram_password_problem(password)
+                if problem is not None:
+                    raise InvalidInput(
+                        f"{name('SASL_USERS_DIR')}: the password of {user!r} {problem} "
+                        f"({name('SASL_MECHANISM')}={inputs.sasl_mechanism}); choose one without them"
+                    )
         credentials = Credentials(
             credentials.keystore, credentials.truststore, credentials.node_subject, users
         )

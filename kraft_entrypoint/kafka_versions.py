@@ -277,6 +277,13 @@ def no_dynamic(version: KafkaVersion) -> str:
     )
 
 
+def no_scram(version: KafkaVersion) -> str:
+    return (
+        f"SCRAM needs Kafka >= 3.5 (KIP-900: kafka-storage.sh format --add-scram); Kafka {version} "
+        "is installed, whose KRaft controllers cannot store SCRAM credentials"
+    )
+
+
 # --- what the project tests, and which configuration list fits a release -----------------
 
 #: The newest release of the project's test matrix (scripts/kafka-dist.d/versions.txt); a newer

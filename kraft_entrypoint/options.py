@@ -132,7 +132,8 @@ OPTIONS = (
         "SASL_USERS_DIR",
         "--sasl-users-dir",
         SECURITY,
-        "One file per user (name = user, content = password): client listeners require SASL/PLAIN.",
+        "One file per user (name = user, content = password): client listeners require SASL "
+        "(SASL_MECHANISM).",
     ),
     Option(
         "SASL_INTER_BROKER_USER",
@@ -140,6 +141,15 @@ OPTIONS = (
         SECURITY,
         "The user brokers (and, without TLS, controllers) authenticate as; a file in SASL_USERS_DIR.",
         "kafka",
+        conditional=True,
+    ),
+    Option(
+        "SASL_MECHANISM",
+        "--sasl-mechanism",
+        SECURITY,
+        "PLAIN, SCRAM-SHA-512 or SCRAM-SHA-256 on the client listeners and between brokers; SCRAM "
+        "(Kafka 3.5+) writes every user into the new cluster's metadata at format.",
+        "PLAIN",
         conditional=True,
     ),
     Option(

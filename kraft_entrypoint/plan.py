@@ -10,21 +10,27 @@ from typing import Optional
 
 from kraft_entrypoint import security
 from kraft_entrypoint.cluster_id import directory_id
-from kraft_entrypoint.commands import InitialController, add_controller_command, format_argv
+from kraft_entrypoint.commands import (
+    MASK,
+    InitialController,
+    ScramUsers,
+    add_controller_command,
+    add_scram_user_command,
+    format_argv,
+)
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.fields import Override
-from kraft_entrypoint.kafka_versions import Capabilities
+from kraft_entrypoint.kafka_versions import Capabilities, no_scram
 from kraft_entrypoint.options import name
 from kraft_entrypoint.security import Credentials
 from kraft_entrypoint.settings import Settings
-from kraft_entrypoint.topology import Topology, derive_topology
+from kraft_entrypoint.topology import Topology, derive_topology, pod_fqdn
 
 SECRET_MARKERS = ("password", "secret", "jaas")
 #: Keys of Kafka 3.3.2's PASSWORD-type broker configs that the markers above do not catch (a
 #: listener prefix such as listener.name.ssl. may stand before them). The full list, read from
 #: KafkaConfig.configDef, is pinned in tests/fixtures/kafka-3.3.2-password-keys.txt.
 SECRET_SUFFIXES = (".key", "ssl.keystore.certificate.chain", "ssl.truststore.certificates")
-MASK = "******"
 KEYSTORE_FILE = "tls-keystore.pem"
 NO_CREDENTIALS = Credentials()
 _VOTER = re.compile(r"(0|[1-9][0-9]{0,9})@[^@,]+:[0-9]{1,5}\Z")
@@ -63,6 +69,7 @@ class Plan:
     voter_ids: frozenset[int]  # the static voters; empty for a dynamic quorum
     #: The keys the template and the derived values set, before the KAFKA_CFG_* overrides.
     written_keys: frozenset[str] = frozenset()
+    scram: Optional[ScramUsers] = None  # SASL_MECHANISM=SCRAM-*: the users format writes
 
     @property
     def node_id(self) -> int:
@@ -90,8 +97,14 @@ class Plan:
     def dynamic(self) -> bool:
         return self.settings.quorum.dynamic
 
-    def format_argv(self, cluster_id: str) -> tuple[str, ...]:
-        """kafka-storage.sh format for this node: its quorum's flags, the id as one word."""
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The passwords the format's command line carries: masked in whatever it prints."""
+        return tuple(password for _, password in self.scram.users) if self.scram else ()
+
+    def format_argv(self, cluster_id: str, masked: bool = False) -> tuple[str, ...]:
+        """kafka-storage.sh format for this node: its quorum's flags, the id as one word, and
+        with SCRAM every user (``masked``: passwords as ******, the form logs show)."""
         initial = None
         if self.dynamic and self.topology.is_voter:
             initial = [
@@ -105,6 +118,21 @@ class Plan:
             self.caps,
             initial,
             self.dynamic and not self.topology.is_voter,
+            self.scram.masked() if masked and self.scram else self.scram,
+        )
+
+    def add_scram_user_hints(self, written: frozenset[str]) -> tuple[tuple[str, ...], ...]:
+        """For formatted storage with SCRAM: the kafka-configs.sh command (password masked) of each
+        user of SASL_USERS_DIR that the format did not write (``written``, from its record).
+        A controller-only node has no broker listener to name: its brokers say it."""
+        if self.scram is None or not self.topology.client_listeners:
+            return ()
+        settings = self.settings
+        bootstrap = f"{pod_fqdn(settings, settings.pod.ordinal)}:{settings.security.broker_port}"
+        return tuple(
+            add_scram_user_command(settings.files.kafka_home, bootstrap, self.scram.mechanism, user)
+            for user, _ in self.scram.users
+            if user not in written
         )
 
     def add_controller_hint(self) -> Optional[tuple[str, ...]]:
@@ -130,6 +158,14 @@ def make_plan(
             f"{name('QUORUM')}=dynamic needs Kafka 3.9 or newer (KIP-853); this KAFKA_HOME has "
             f"{caps.version}: use QUORUM=static, or an image with Kafka 3.9+"
         )
+    scram = None
+    if security.is_scram(settings.security.sasl_mechanism):
+        if not caps.add_scram:
+            raise InvalidInput(
+                f"{name('SASL_MECHANISM')}={settings.security.sasl_mechanism}: {no_scram(caps.version)}; "
+                "use SASL_MECHANISM=PLAIN, or an image with Kafka 3.5+ (e.g. 3.9.2)"
+            )
+        scram = ScramUsers(settings.security.sasl_mechanism, credentials.users)
     topology = derive_topology(settings)
     merged = dict(template)
     for key in topology.removed:
@@ -156,6 +192,7 @@ def make_plan(
         log_dirs_source=_source("log.dirs", settings.overrides, "DATA_DIR (default SHARE_DIR/<node id>)"),
         voter_ids=frozenset() if settings.quorum.dynamic else _voter_ids(merged, settings.overrides),
         written_keys=written_keys,
+        scram=scram,
     )
 
 

@@ -1,4 +1,4 @@
-"""Listener protocols and the security properties they need (TLS, SASL/PLAIN, ACLs). Pure.
+"""Listener protocols and the security properties they need (TLS, SASL PLAIN/SCRAM, ACLs). Pure.
 
 The effects (reading TLS_DIR and SASL_USERS_DIR, writing the keystore) live in credentials.py;
 this module turns settings plus what those files said into properties.
@@ -17,6 +17,7 @@ EXTERNAL_LISTENER = "EXTERNAL"
 STANDARD_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
 PLAIN_LOGIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
+SCRAM_LOGIN = "org.apache.kafka.common.security.scram.ScramLoginModule"
 
 
 @dataclass(frozen=True)
@@ -90,15 +91,7 @@ def properties(
             }
         )
     if chosen.sasl:
-        jaas = _plain_jaas(settings.security.sasl_inter_broker_user, credentials.users)
-        derived["sasl.enabled.mechanisms"] = "PLAIN"
-        derived["sasl.mechanism.inter.broker.protocol"] = "PLAIN"
-        for listener in client_listeners:
-            derived[f"listener.name.{listener.lower()}.plain.sasl.jaas.config"] = jaas
-        if chosen.controller.startswith("SASL_"):
-            derived["sasl.mechanism.controller.protocol"] = "PLAIN"
-            derived[f"listener.name.{CONTROLLER_LISTENER.lower()}.sasl.enabled.mechanisms"] = "PLAIN"
-            derived[f"listener.name.{CONTROLLER_LISTENER.lower()}.plain.sasl.jaas.config"] = jaas
+        derived.update(_sasl(settings, chosen, credentials, client_listeners))
     if settings.security.authorization == "acl":
         derived.update(
             {
@@ -121,6 +114,43 @@ def super_users(settings: Settings, chosen: Protocols, credentials: Credentials)
         users.append(credentials.node_subject)
     users.extend(user for user in settings.security.super_users if user not in users)
     return tuple(users)
+
+
+def is_scram(mechanism: str) -> bool:
+    return mechanism.startswith("SCRAM-")
+
+
+def _sasl(
+    settings: Settings, chosen: Protocols, credentials: Credentials, client_listeners: Sequence[str]
+) -> dict[str, str]:
+    """SASL per listener: SASL_MECHANISM on the client listeners, PLAIN on a SASL controller one.
+
+    With SCRAM the brokers check passwords against the credentials in the cluster's metadata, so
+    their JAAS entry holds only this node's own login; the controller listener cannot read those
+    (controllers serve that metadata), so without TLS it stays PLAIN with every user listed.
+    """
+    user = settings.security.sasl_inter_broker_user
+    mechanism = settings.security.sasl_mechanism
+    plain = _plain_jaas(user, credentials.users)
+    client_jaas = _scram_jaas(user, credentials.users) if is_scram(mechanism) else plain
+    derived = {
+        "sasl.enabled.mechanisms": mechanism,
+        "sasl.mechanism.inter.broker.protocol": mechanism,
+    }
+    for listener in client_listeners:
+        derived[f"listener.name.{listener.lower()}.{mechanism.lower()}.sasl.jaas.config"] = client_jaas
+    if chosen.controller.startswith("SASL_"):
+        controller = CONTROLLER_LISTENER.lower()
+        derived["sasl.mechanism.controller.protocol"] = "PLAIN"
+        derived[f"listener.name.{controller}.sasl.enabled.mechanisms"] = "PLAIN"
+        derived[f"listener.name.{controller}.plain.sasl.jaas.config"] = plain
+    return derived
+
+
+def _scram_jaas(inter_broker_user: str, users: tuple[tuple[str, str], ...]) -> str:
+    """ScramLoginModule: this node's own login only; the users live in the cluster's metadata."""
+    password = dict(users)[inter_broker_user]
+    return f'{SCRAM_LOGIN} required username="{inter_broker_user}" password="{_quoted(password)}";'
 
 
 def _plain_jaas(inter_broker_user: str, users: tuple[tuple[str, str], ...]) -> str:

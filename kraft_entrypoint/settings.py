@@ -19,6 +19,8 @@ from kraft_entrypoint.memory import parse_memory_limit, parse_percent
 from kraft_entrypoint.metrics import parse_mode, parse_port
 from kraft_entrypoint.options import OPTIONS, default, name
 
+#: SASL_MECHANISM's values; SCRAM needs Kafka 3.5+ (kafka_versions' add_scram fact).
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-512", "SCRAM-SHA-256")
 _EXTERNAL_ONLY = ("EXTERNAL_PORT", "EXTERNAL_ADVERTISED_PORT", "EXTERNAL_PORT_BASE")
 
 
@@ -67,6 +69,7 @@ class Security:
     sasl_inter_broker_user: str
     authorization: str
     super_users: tuple[str, ...]
+    sasl_mechanism: str = "PLAIN"  # PLAIN, SCRAM-SHA-512 or SCRAM-SHA-256; PLAIN without SASL
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,14 @@ def _security(raw: Mapping[str, Optional[str]], broker_port: int, controller_por
                 "directory with one file per user, e.g. SASL_USERS_DIR=/etc/kafka/users"
             )
         fields.user_name("SASL_INTER_BROKER_USER", inter_broker_user)
+    mechanism = raw["SASL_MECHANISM"]
+    if mechanism is not None:
+        if sasl_users_dir is None:
+            raise InvalidInput(
+                f"{name('SASL_MECHANISM')} needs {name('SASL_USERS_DIR')}, the users it "
+                "authenticates, e.g. SASL_USERS_DIR=/etc/kafka/users SASL_MECHANISM=SCRAM-SHA-512"
+            )
+        mechanism = fields.choice("SASL_MECHANISM", mechanism, SASL_MECHANISMS)
     authorization = fields.choice("AUTHORIZATION", raw["AUTHORIZATION"] or "", ("acl", "off"))
     if authorization == "acl" and sasl_users_dir is None and client_auth in (None, "none"):
         raise InvalidInput(
@@ -308,7 +319,15 @@ def _security(raw: Mapping[str, Optional[str]], broker_port: int, controller_por
         )
     user = inter_broker_user or default("SASL_INTER_BROKER_USER")
     return Security(
-        broker_port, controller_port, tls_dir, client_auth, sasl_users_dir, user, authorization, super_users
+        broker_port,
+        controller_port,
+        tls_dir,
+        client_auth,
+        sasl_users_dir,
+        user,
+        authorization,
+        super_users,
+        mechanism or default("SASL_MECHANISM"),
     )
 
 

@@ -10,6 +10,7 @@ import errno
 import logging
 import os
 import posixpath
+import shlex
 import sys
 from collections.abc import Mapping
 from typing import Optional
@@ -119,16 +120,20 @@ def run(
         )
 
     format_argv: tuple[str, ...] = ()
+    shown_format: tuple[str, ...] = ()  # the same with passwords masked, for the log
     if found.unformatted and obtained.value is None:  # a dry run before the id exists
-        log.info("format: would run kafka-storage.sh format for %s once the cluster id is known",
-                 ", ".join(found.unformatted))
+        log.info("format: would run kafka-storage.sh format for %s once the cluster id is known%s",
+                 ", ".join(found.unformatted),
+                 f", with --add-scram for each of the {len(plan.scram.users)} users" if plan.scram else "")
     elif found.unformatted and obtained.value is not None:
         format_argv = plan.format_argv(obtained.value)
+        shown_format = plan.format_argv(obtained.value, masked=True)
         if dry_run:
-            log.info("format: would run kafka-storage.sh %s for %s", " ".join(format_argv[1:]),
+            log.info("format: would run kafka-storage.sh %s for %s", " ".join(shown_format[1:]),
                      ", ".join(found.unformatted))
     else:
         log.info("format: skipped, %s already formatted for this cluster and node", ", ".join(plan.log_dirs))
+        _log_users_after_format(plan, found)
     hint = plan.add_controller_hint()
     if hint is not None:
         log.info(
@@ -161,9 +166,12 @@ def run(
         files_.config, properties.render(plan.properties, header), mode=0o600 if plan.holds_secrets else 0o640
     )
     if found.unformatted:
-        log.info("format: running kafka-storage.sh %s for %s", " ".join(format_argv[1:]),
+        log.info("format: running kafka-storage.sh %s for %s", " ".join(shown_format[1:]),
                  ", ".join(found.unformatted))
-        storage.format_storage(format_argv, env=format_env)
+        if plan.scram is not None:
+            users = [user for user, _ in plan.scram.users]
+            storage.record_scram_users(found.unformatted, plan.scram.mechanism, users)
+        storage.format_storage(format_argv, env=format_env, secrets=plan.secrets)
     log.info("exec: %s", " ".join(plan.server_argv))  # after the format's output, just before Kafka's
     launch.exec_server(plan.server_argv, env=server_env)
 
@@ -197,6 +205,31 @@ def _unknown_overrides(settings: Settings, caps: Capabilities, plan: Plan) -> tu
     for finding in found:
         log.warning("%s", finding.message)
     return found
+
+
+def _log_users_after_format(plan: Plan, found: storage.Storage) -> None:
+    """SCRAM on formatted storage: each user of SASL_USERS_DIR the format did not write (by its
+    record beside meta.properties) is not known to the cluster unless it was added since."""
+    if plan.scram is None:
+        return
+    record = storage.scram_record(found)
+    written = frozenset(user for mechanism, user in record or () if mechanism == plan.scram.mechanism)
+    hints = plan.add_scram_user_hints(written)
+    if hints and record is None:
+        log.warning(
+            "SASL %s: this storage was formatted without the record of SCRAM users "
+            "(%s), so none is known to have been written at format",
+            plan.scram.mechanism,
+            storage.SCRAM_RECORD,
+        )
+    for hint in hints:
+        log.warning(
+            "SASL %s: user %s (SASL_USERS_DIR) was not written into the cluster's metadata at format; "
+            "unless it was added since, it cannot log in until an admin adds it: %s",
+            plan.scram.mechanism,
+            hint[-1],
+            shlex.join(hint),
+        )
 
 
 def _metrics_agent(settings: Settings) -> Optional[str]:
@@ -300,11 +333,17 @@ def _log_plan(plan: Plan, known: Credentials) -> None:
         )
     if chosen.sasl:
         log.info(
-            "SASL/PLAIN: %d users from %s; brokers authenticate as %s",
+            "SASL/%s: %d users from %s; brokers authenticate as %s",
+            settings.security.sasl_mechanism,
             len(known.users),
             settings.security.sasl_users_dir,
             settings.security.sasl_inter_broker_user,
         )
+        if settings.security.sasl_mechanism != "PLAIN" and chosen.controller.startswith("SASL_"):
+            log.info(
+                "SASL: the controller listener uses PLAIN, since controllers cannot read the SCRAM "
+                "credentials in the metadata they serve"
+            )
         if not chosen.tls:
             log.warning("SASL without TLS: passwords cross the network in clear; set TLS_DIR to encrypt them")
     if settings.security.authorization == "acl":

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Optional
+from typing import IO, Optional
 
 from kraft_entrypoint import cluster_id, files, properties
 from kraft_entrypoint.errors import FormatFailed, Interrupted, InvalidInput, StorageRefused
@@ -19,6 +19,10 @@ META_FILE = "meta.properties"
 QUORUM_STATE = os.path.join("__cluster_metadata-0", "quorum-state")
 MAX_META_BYTES = 64 * 1024
 MAX_QUORUM_STATE_BYTES = 1024 * 1024
+#: Beside meta.properties: the users the format wrote with --add-scram, one "<mechanism> <name>" a line.
+SCRAM_RECORD = "kraft-entrypoint-scram-users"
+MASK = b"******"
+_PASSWORD_FIELD = re.compile(rb'(password=)(?!"?\*{6})[^,\]\s]*')
 #: How long a format child may take to exit after the stop signal is passed on before it is killed.
 FORMAT_STOP_GRACE = 0.7
 
@@ -124,17 +128,21 @@ def _check_dynamic(storage: Storage) -> None:
         )
 
 
-def format_storage(argv: Sequence[str], env: Optional[Mapping[str, str]] = None) -> None:
+def format_storage(
+    argv: Sequence[str], env: Optional[Mapping[str, str]] = None, secrets: Sequence[str] = ()
+) -> None:
     """Run ``kafka-storage.sh format``, its output going to our standard error.
 
-    A stop signal that reaches us meanwhile is passed on to the format's process group, which
-    gets FORMAT_STOP_GRACE seconds to exit before it is killed; then the stop goes on.
+    ``secrets`` (the SCRAM passwords its command line carries) are masked in that output: the
+    tool echoes a malformed --add-scram argument. A stop signal that reaches us meanwhile is
+    passed on to the format's process group, which gets FORMAT_STOP_GRACE seconds to exit before
+    it is killed; then the stop goes on.
     """
     try:
         process = subprocess.Popen(
             list(argv),
             stdin=subprocess.DEVNULL,
-            stdout=sys.stderr.fileno(),
+            stdout=subprocess.PIPE if secrets else sys.stderr.fileno(),
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
@@ -142,12 +150,61 @@ def format_storage(argv: Sequence[str], env: Optional[Mapping[str, str]] = None)
     except OSError as error:
         raise FormatFailed(f"cannot run {argv[0]}: {error.strerror}; check KAFKA_HOME") from None
     try:
+        if process.stdout is not None:
+            _relay_masked(process.stdout, secrets)
         returncode = process.wait()
     except Interrupted as stop:
         _stop_group(process, stop.signum)
         raise
     if returncode != 0:
         raise FormatFailed(f"{argv[0]} format exited with {returncode} (its output is above)")
+
+
+def _relay_masked(output: IO[bytes], secrets: Sequence[str]) -> None:
+    """Copy the format's output to our standard error line by line, every secret as ******."""
+    masks = sorted({secret.encode() for secret in secrets if secret}, key=len, reverse=True)
+    for line in output:
+        for secret in masks:
+            line = line.replace(secret, MASK)
+        sys.stderr.buffer.write(_PASSWORD_FIELD.sub(rb"\1" + MASK, line))
+        sys.stderr.buffer.flush()
+
+
+def scram_record(storage: Storage) -> Optional[frozenset[tuple[str, str]]]:
+    """(mechanism, user) pairs the format wrote with --add-scram, by the record beside
+    meta.properties; None when no formatted directory has one (formatted without SCRAM, or
+    before the entrypoint kept the record) or it cannot be read: then no user is known."""
+    found: Optional[set[tuple[str, str]]] = None
+    for meta in storage.formatted:
+        try:
+            data = files.read_regular(os.path.join(meta.directory, SCRAM_RECORD), MAX_META_BYTES)
+        except (OSError, files.UnusableFile):
+            continue
+        if data is None:
+            continue
+        found = found or set()
+        for line in data.decode("utf-8", "replace").splitlines():
+            words = line.split()
+            if len(words) == 2 and not line.startswith("#"):
+                found.add((words[0], words[1]))
+    return None if found is None else frozenset(found)
+
+
+def record_scram_users(directories: Sequence[str], mechanism: str, users: Sequence[str]) -> None:
+    """Before the format: write the user NAMES it adds (never a password) beside where
+    meta.properties will be, atomically. Written first, so formatted storage always has it (a
+    failed format leaves the directory unformatted, and the next start rewrites it). Kafka reads
+    only subdirectories of a log directory as partitions, so a file there is left alone."""
+    text = "# users kafka-storage.sh format --add-scram wrote into this cluster's metadata (names only)\n"
+    text += "".join(f"{mechanism} {user}\n" for user in users)
+    for directory in directories:
+        try:
+            os.makedirs(directory, exist_ok=True)
+            files.write_atomic(os.path.join(directory, SCRAM_RECORD), text.encode(), mode=0o644)
+        except OSError as error:
+            raise FormatFailed(
+                f"cannot write {os.path.join(directory, SCRAM_RECORD)} before the format: {error.strerror}"
+            ) from None
 
 
 def _stop_group(process: subprocess.Popen[bytes], signum: int) -> None:

@@ -398,14 +398,15 @@ def client_properties(
     sasl_password: Optional[str] = None,
     client_cert: Optional[Issued] = None,
     hostname_verification: bool = True,
+    sasl_mechanism: str = "PLAIN",
 ) -> Path:
     """Write the properties a Java Kafka client (``--command-config``, ``--producer.config``,
     ``Admin.create``) needs to reach a listener, and return ``path`` (mode 0600).
 
     ``truststore`` (a PEM CA bundle, e.g. ``ca.crt``) turns TLS on; ``sasl_user`` and
-    ``sasl_password`` turn SASL PLAIN on; ``security.protocol`` follows (``PLAINTEXT``, ``SSL``,
-    ``SASL_PLAINTEXT``, ``SASL_SSL``). ``client_cert`` adds a PEM key store (key + chain in one
-    file next to ``path``) for mutual TLS.
+    ``sasl_password`` turn SASL on (``sasl_mechanism``: PLAIN, SCRAM-SHA-512 or SCRAM-SHA-256);
+    ``security.protocol`` follows (``PLAINTEXT``, ``SSL``, ``SASL_PLAINTEXT``, ``SASL_SSL``).
+    ``client_cert`` adds a PEM key store (key + chain in one file next to ``path``) for mutual TLS.
     """
     if (sasl_user is None) != (sasl_password is None):
         raise ValueError("give both sasl_user and sasl_password, or neither")
@@ -427,9 +428,11 @@ def client_properties(
         props["ssl.keystore.type"] = "PEM"
         props["ssl.keystore.location"] = str(keystore)
     if sasl_user is not None and sasl_password is not None:
-        props["sasl.mechanism"] = "PLAIN"
+        scram = sasl_mechanism.startswith("SCRAM-")
+        login = "scram.ScramLoginModule" if scram else "plain.PlainLoginModule"
+        props["sasl.mechanism"] = sasl_mechanism
         props["sasl.jaas.config"] = (
-            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f"org.apache.kafka.common.security.{login} required "
             f"username={_jaas_quote(sasl_user)} password={_jaas_quote(sasl_password)};"
         )
     text = "".join(f"{key}={_properties_escape(value)}\n" for key, value in props.items())

@@ -72,10 +72,14 @@ class SecureLab(Lab):
         tricky_users: Sequence[str] = (),
         secure: bool = True,
         external: bool = False,
+        sasl_mechanism: str = "PLAIN",
         **kwargs: Any,
     ) -> None:
         super().__init__(kafka_home, probe_dir, **kwargs)
         self.secure = secure
+        #: SASL_MECHANISM of the pods and of every client configuration; with SCRAM the
+        #: ``plain-attempt`` identity tries PLAIN with the admin's right password.
+        self.sasl_mechanism = sasl_mechanism
         self.external = external
         self.users = tuple(users) + tuple(tricky_users)
         self.tricky_users = tuple(tricky_users)
@@ -143,7 +147,17 @@ class SecureLab(Lab):
                 truststore=ca.cert,
                 sasl_user=user,
                 sasl_password=self.passwords[user],
+                sasl_mechanism=self.sasl_mechanism,
             )
+        if self.sasl_mechanism != "PLAIN":
+            self.configs["plain-attempt"] = pki.client_properties(
+                clients / "plain-attempt.properties",
+                truststore=ca.cert,
+                sasl_user=ADMIN,
+                sasl_password=self.passwords[ADMIN],
+            )
+            with self.configs["plain-attempt"].open("a") as out:
+                out.writelines(f"{key}={value}\n" for key, value in FAST_FAILURE.items())
         self.passwords["wrong-password"] = pki.new_password()  # a client's, never the cluster's
         self.passwords["unknown-user"] = pki.new_password()
         refused: dict[str, tuple[Optional[Path], Optional[str], Optional[str]]] = {
@@ -158,10 +172,27 @@ class SecureLab(Lab):
                 truststore=truststore,
                 sasl_user=sasl_user,
                 sasl_password=password,
+                sasl_mechanism=self.sasl_mechanism,
             )
             with path.open("a") as out:
                 out.writelines(f"{key}={value}\n" for key, value in FAST_FAILURE.items())
             self.configs[name] = path
+
+    def add_user(self, user: str) -> None:
+        """Add ``user`` to the users Secret as the kubelet updates a mounted one (a new ``..data``),
+        with a client configuration of its own; the pods see it at their next start."""
+        self.passwords[user] = pki.new_password()
+        users = {name: self.passwords[name] for name in (INTER_BROKER_USER, ADMIN, *self.users, user)}
+        pki.write_users_secret(self.secrets_dir / "users", users, mode=0o440)
+        self.users += (user,)
+        tls = self.secrets_dir / "tls" / "ca.crt"
+        self.configs[user] = pki.client_properties(
+            self.secrets_dir / "clients" / f"{user}.properties",
+            truststore=tls,
+            sasl_user=user,
+            sasl_password=self.passwords[user],
+            sasl_mechanism=self.sasl_mechanism,
+        )
 
     # ------------------------------------------------------------------ pods
     def security_env(self, ordinal: int) -> dict[str, str]:
@@ -175,6 +206,8 @@ class SecureLab(Lab):
                 AUTHORIZATION="acl",
                 SUPER_USERS=ADMIN,
             )
+            if self.sasl_mechanism != "PLAIN":
+                env["SASL_MECHANISM"] = self.sasl_mechanism
         if self.outside is not None:
             env.update(
                 EXTERNAL_HOST=self.outside.node_address(ordinal),  # $(HOST_IP) of its node

@@ -320,7 +320,7 @@ FEATURES: dict[str, list[str]] = {
         "--set", "tls.enabled=true", "--set", "tls.issuerRef.name=corp-ca",
         "--set", "tls.issuerRef.kind=ClusterIssuer", "--set", "sasl.enabled=true",
         "--set", "sasl.existingSecret=my-users", "--set", "sasl.mechanism=SCRAM-SHA-512",
-        "--set", "existingClusterIdSecret=my-cluster-id",
+        "--set", "kafkaVersion=4.4.0", "--set", "existingClusterIdSecret=my-cluster-id",
     ],
     "existing-tls-secret-dedicated": [
         "--set", "tls.enabled=true", "--set", "tls.existingSecret=my-tls",
@@ -483,6 +483,8 @@ def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> No
         (["--set", "quorum.voters=4"], "quorum.voters must not exceed replicas"),
         (["--set", "sasl.enabled=true"], 'sasl.users needs the inter-broker user "kafka"'),
         (["--set", "authorization.enabled=true"], "authorization needs sasl or tls"),
+        (["--set", "sasl.enabled=true", "--set", "sasl.existingSecret=u",
+          "--set", "sasl.mechanism=SCRAM-SHA-512"], "sasl.mechanism SCRAM-SHA-512 needs Kafka >= 3.5"),
         (["--set", "controllers.dedicated=true", "--set", "persistence.shared.enabled=true"],
          "persistence.shared works with the combined layout only"),
         (["--set", "external.enabled=true", "--set", "external.mode=host"], "external.mode host needs"),
@@ -502,7 +504,7 @@ def test_names_follow_the_release_and_namespace(helm: str, k8s_copy: Path) -> No
           "--set-json", 'networkPolicy.clientLabels={"kafka-client":null}'],
          "at '/networkPolicy/clientLabels': minProperties: got 0, want 1"),
     ],
-    ids=["voters", "sasl-no-users", "acl-anonymous", "shared-dedicated", "host-no-host",
+    ids=["voters", "sasl-no-users", "acl-anonymous", "scram-on-kafka-3.3", "shared-dedicated", "host-no-host",
          "voters-controllers", "schema-quorum-mode", "schema-typo", "schema-affinity", "schema-long-name",
          "monitor-without-metrics", "metrics-on-a-listener-port", "schema-empty-client-selector"],
 )

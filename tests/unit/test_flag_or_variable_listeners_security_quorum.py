@@ -19,6 +19,7 @@ NEW_OPTIONS = [
     ("TLS_CLIENT_AUTH", "--tls-client-auth", {"TLS_DIR": "{tls}"}, "required", "requested"),
     ("SASL_USERS_DIR", "--sasl-users-dir", {}, "{users}", "{users2}"),
     ("SASL_INTER_BROKER_USER", "--sasl-inter-broker-user", {"SASL_USERS_DIR": "{users}"}, "kafka", "admin"),
+    ("SASL_MECHANISM", "--sasl-mechanism", {"SASL_USERS_DIR": "{users}"}, "SCRAM-SHA-512", "PLAIN"),
     ("AUTHORIZATION", "--authorization", {"SASL_USERS_DIR": "{users}"}, "acl", "off"),
     ("SUPER_USERS", "--super-users", {"SASL_USERS_DIR": "{users}", "AUTHORIZATION": "acl"}, "admin", "ops"),
     ("EXTERNAL_HOST", "--external-host", {}, "a.example", "b-{{ordinal}}.example"),

@@ -37,6 +37,7 @@ FLAGS = {
     "TLS_CLIENT_AUTH": "--tls-client-auth",
     "SASL_USERS_DIR": "--sasl-users-dir",
     "SASL_INTER_BROKER_USER": "--sasl-inter-broker-user",
+    "SASL_MECHANISM": "--sasl-mechanism",
     "AUTHORIZATION": "--authorization",
     "SUPER_USERS": "--super-users",
     "EXTERNAL_HOST": "--external-host",
@@ -127,6 +128,7 @@ PLAUSIBLE: dict[str, st.SearchStrategy[str]] = {
     "CONTROLLER_PORT": st.integers(-1, 70000).map(str),
     "TLS_CLIENT_AUTH": st.sampled_from(["required", "requested", "none", "REQUIRED", "yes"]),
     "SASL_INTER_BROKER_USER": st.sampled_from(["kafka", "admin", "nobody", "a b", "..data"]),
+    "SASL_MECHANISM": st.sampled_from(["PLAIN", "SCRAM-SHA-512", "SCRAM-SHA-256", "scram-sha-512", "GSSAPI"]),
     "AUTHORIZATION": st.sampled_from(["acl", "off", "ACL", "on"]),
     "SUPER_USERS": st.sampled_from(["admin", "admin,ops", "a b", ",", "CN=x,O=y"]),
     "EXTERNAL_HOST": st.sampled_from(

@@ -309,6 +309,9 @@ topologySpreadConstraints:
 {{- fail (printf "sasl.users needs the inter-broker user %q (or set sasl.existingSecret)" .Values.sasl.interBrokerUser) -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.sasl.enabled (hasPrefix "SCRAM-" (toString .Values.sasl.mechanism)) (semverCompare "<3.5.0-0" (toString .Values.kafkaVersion)) -}}
+{{- fail (printf "sasl.mechanism %s needs Kafka >= 3.5 (kafka-storage.sh format --add-scram); kafkaVersion is %s: use an image with Kafka 3.9.2 or 4.x and set kafkaVersion to it, or sasl.mechanism PLAIN" .Values.sasl.mechanism (toString .Values.kafkaVersion)) -}}
+{{- end -}}
 {{- if and .Values.authorization.enabled (not (or .Values.sasl.enabled .Values.tls.enabled)) -}}
 {{- fail "authorization needs sasl or tls: ACLs on anonymous clients protect nothing" -}}
 {{- end -}}
