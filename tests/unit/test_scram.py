@@ -23,7 +23,9 @@ PLAIN_LOGIN = "org.apache.kafka.common.security.plain.PlainLoginModule"
 @pytest.fixture(scope="module")
 def tls_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     root = tmp_path_factory.mktemp("tls")
-    return str(pki.write_tls_secret(root / "tls", pki.node_certificate(pki.new_ca(root / "ca"))))
+    # the external host of test_scram_with_tls_and_external too: the certificate must cover it
+    node = pki.node_certificate(pki.new_ca(root / "ca"), extra_dns=["kafka-0.example.com"])
+    return str(pki.write_tls_secret(root / "tls", node))
 
 
 def _scram(cli: Cli, tmp_path: Path, template: Path, version: str = "3.9.2", **changes: str) -> Outcome:
