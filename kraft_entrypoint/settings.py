@@ -18,6 +18,7 @@ from kraft_entrypoint.fields import DNS1035_LABEL, DNS1123_LABEL, MAX_DNS_NAME, 
 from kraft_entrypoint.memory import parse_memory_limit, parse_percent
 from kraft_entrypoint.metrics import parse_mode, parse_port
 from kraft_entrypoint.options import OPTIONS, default, name
+from kraft_entrypoint.rack import given as given_rack
 
 _EXTERNAL_ONLY = ("EXTERNAL_PORT", "EXTERNAL_ADVERTISED_PORT", "EXTERNAL_PORT_BASE")
 
@@ -119,6 +120,14 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Rack:
+    """Rack: RACK as given, or the RACK_FILE that holds it (read at start); at most one of them."""
+
+    value: Optional[str]
+    file: Optional[str]
+
+
+@dataclass(frozen=True)
 class Settings:
     pod: Pod
     storage: Storage
@@ -129,6 +138,7 @@ class Settings:
     overrides: tuple[Override, ...]
     memory: Memory
     metrics: Metrics
+    rack: Rack
     #: Derived, once: this pod's node.id (broker pods of a dedicated layout add BROKER_ID_OFFSET).
     node_id: int
     #: Derived, once: the controllers of the initial quorum (CONTROLLER_REPLICAS, else REPLICAS).
@@ -220,6 +230,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     cds = fields.cds_mode(raw["KRAFT_CDS"])
     memory = Memory(parse_memory_limit(raw["MEMORY_LIMIT"]), parse_percent(raw["HEAP_PERCENT"]))
     metrics = _metrics(raw, [broker_port, controller_port, *((external.port,) if external else ())])
+    rack = _rack(values.get("RACK"), raw["RACK_FILE"])
     return Settings(
         pod=Pod(statefulset, ordinal, replicas, controller_replicas, service, namespace, cluster_domain),
         storage=Storage(storage[0], storage[1], storage[2], cluster_id_timeout),
@@ -235,6 +246,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         overrides=overrides,
         memory=memory,
         metrics=metrics,
+        rack=rack,
         node_id=node_id,
         voter_count=voter_count,
     )
@@ -348,3 +360,14 @@ def _metrics(raw: Mapping[str, Optional[str]], taken: list[int]) -> Metrics:
             "its own, e.g. METRICS_PORT=9404"
         )
     return Metrics(enabled, port)
+
+
+def _rack(value: Optional[str], rack_file: Optional[str]) -> Rack:
+    """RACK (checked as given: white space around it is refused, not trimmed) or RACK_FILE."""
+    rack = given_rack(value)
+    if rack is not None and rack_file is not None:
+        raise InvalidInput(
+            f"{name('RACK')} and {name('RACK_FILE')} are both set; use one, e.g. RACK=eu-west-1a "
+            "or RACK_FILE=/etc/kafka/rack/zone"
+        )
+    return Rack(rack, fields.path("RACK_FILE", rack_file))

@@ -26,6 +26,7 @@ from kraft_entrypoint import (
     memory,
     metrics,
     properties,
+    rack,
     storage,
 )
 from kraft_entrypoint.errors import InvalidInput
@@ -55,8 +56,11 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)
     material = credentials.read(settings, files_.keystore)
-    plan = make_plan(settings, files_, caps, _read_template(files_.template, caps), material.credentials)
+    given_rack = _rack(settings)
+    template = _read_template(files_.template, caps)
+    plan = make_plan(settings, files_, caps, template, material.credentials, given_rack)
     _log_plan(plan, material.credentials)
+    _log_rack(plan, given_rack)
     if not dry_run:
         launch.check_start_script(plan.start_script)
     _check_config_writable(files_.config)
@@ -135,6 +139,37 @@ def run(settings: Settings, environment: Mapping[str, str], *, dry_run: bool) ->
     if found.unformatted:
         storage.format_storage(format_argv, env=format_env)
     launch.exec_server(plan.server_argv, env=server_env)
+
+
+def _rack(settings: Settings) -> Optional[str]:
+    """RACK, or the content of RACK_FILE (read now: an init container or the kubelet wrote it)."""
+    path = settings.rack.file
+    if path is None:
+        return settings.rack.value
+    try:
+        data = files.read_regular(path, rack.MAX_FILE_BYTES)
+        if data is None:
+            raise FileNotFoundError(errno.ENOENT, "no such file")
+    except (OSError, files.UnusableFile) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
+        raise InvalidInput(
+            f"cannot read {name('RACK_FILE')} {path}: {reason}; mount the file that holds the rack "
+            f"(e.g. {rack.EXAMPLE}) there, or set RACK instead"
+        ) from None
+    return rack.from_file(data, path)
+
+
+def _log_rack(plan: Plan, given: Optional[str]) -> None:
+    if given is None:
+        return
+    source = f"RACK_FILE {plan.settings.rack.file}" if plan.settings.rack.file else "RACK"
+    if plan.topology.is_broker:
+        log.info(
+            "rack %s from %s: broker.rack set; consumers with client.rack=%s may fetch from this "
+            "broker's replicas (RackAwareReplicaSelector)", given, source, given,
+        )
+    else:
+        log.info("rack %s from %s: not used, a controller-only node has no replicas", given, source)
 
 
 def _metrics_agent(settings: Settings) -> Optional[str]:
