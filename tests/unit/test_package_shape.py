@@ -15,7 +15,7 @@ PURE = (
 )
 EFFECTS = (
     "cluster_id_store", "credentials", "properties", "files", "storage", "cds", "launch", "start", "cli",
-    "cgroup", "probe",
+    "cgroup", "probe", "node_zone",
 )
 
 
