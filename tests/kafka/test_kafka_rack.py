@@ -116,5 +116,5 @@ def test_consumer_fetches_from_the_replica_in_its_rack(
     )
     assert preferred, f"no preferred read replica in the consumer's log:\n{log[-3000:]}"
     assert set(preferred) == {str(follower)}
-    assert (str(follower), rack) in sent_to, sent_to
+    assert sent_to[-1] == (str(follower), rack), sent_to  # after the leader's answer: the follower
     assert sorted(messages) == sorted(produced.acked)
