@@ -377,7 +377,11 @@ initContainers:
   - name: rack  # writes the node's zone to /var/run/kafka-rack/zone
     image: {{ include "kafka.image" . }}
     imagePullPolicy: {{ .Values.image.pullPolicy }}
-    command: [/opt/kraft-entrypoint/bin/python3, -m, kraft_entrypoint.node_zone, /var/run/kafka-rack/zone]
+    command:
+      - /opt/kraft-entrypoint/bin/python3
+      - -m
+      - kraft_entrypoint.node_zone
+      - /var/run/kafka-rack/zone
     env:
       - name: NODE_NAME
         valueFrom:
