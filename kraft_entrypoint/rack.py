@@ -66,7 +66,8 @@ def properties(rack: Optional[str], broker: bool) -> dict[str, str]:
     """broker.rack and the rack-aware replica selector, for a node that runs the broker role.
 
     A controller-only node holds no partition replicas and serves no fetches: both are broker
-    settings, so it gets neither.
+    settings, so it gets neither. (Kafka 3.3.2 and 4.4.0 start a process.roles=controller node
+    with them all the same and ignore them: its voter entry shows "rack: null".)
     """
     if rack is None or not broker:
         return {}
