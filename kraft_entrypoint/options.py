@@ -250,6 +250,19 @@ OPTIONS = (
         "9404",
     ),
     Option(
+        "RACK",
+        "--rack",
+        OPERATIONS,
+        "This broker's rack, e.g. the node's zone: broker.rack, and consumers with client.rack may fetch "
+        "from the nearest replica (RackAwareReplicaSelector).",
+    ),
+    Option(
+        "RACK_FILE",
+        "--rack-file",
+        OPERATIONS,
+        "Instead of RACK: a file holding the rack (a downward-API volume or an init container writes it).",
+    ),
+    Option(
         "PROBE_TIMEOUT",
         "--timeout",
         OPERATIONS,

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
 
+from kraft_entrypoint import rack as racks
 from kraft_entrypoint import security
 from kraft_entrypoint.cluster_id import directory_id
 from kraft_entrypoint.commands import (
@@ -151,8 +152,11 @@ def make_plan(
     caps: Capabilities,
     template: Iterable[tuple[str, str]],
     credentials: Credentials = NO_CREDENTIALS,
+    rack: Optional[str] = None,
 ) -> Plan:
-    """Template keys in order, derived values over them, then KAFKA_CFG_* overrides over those."""
+    """Template keys in order, derived values over them, then KAFKA_CFG_* overrides over those.
+
+    ``rack`` is RACK, or the content of RACK_FILE that the start read and checked."""
     if settings.quorum.dynamic and not caps.dynamic_quorum:
         raise InvalidInput(
             f"{name('QUORUM')}=dynamic needs Kafka 3.9 or newer (KIP-853); this KAFKA_HOME has "
@@ -178,6 +182,7 @@ def make_plan(
             settings, topology.protocols, credentials, topology.client_listeners, topology.is_controller
         )
     )
+    merged.update(racks.properties(rack, topology.is_broker))
     written_keys = frozenset(merged)
     merged.update((override.key, override.value) for override in settings.overrides)
     _check_node_id(merged, settings.overrides)

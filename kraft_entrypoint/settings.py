@@ -18,6 +18,7 @@ from kraft_entrypoint.fields import DNS1035_LABEL, DNS1123_LABEL, MAX_DNS_NAME, 
 from kraft_entrypoint.memory import parse_memory_limit, parse_percent
 from kraft_entrypoint.metrics import parse_mode, parse_port
 from kraft_entrypoint.options import OPTIONS, default, name
+from kraft_entrypoint.rack import given as given_rack
 
 #: SASL_MECHANISM's values; SCRAM needs Kafka 3.5+ (kafka_versions' add_scram fact).
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-512", "SCRAM-SHA-256")
@@ -122,6 +123,14 @@ class Metrics:
 
 
 @dataclass(frozen=True)
+class Rack:
+    """Rack: RACK as given, or the RACK_FILE that holds it (read at start); at most one of them."""
+
+    value: Optional[str]
+    file: Optional[str]
+
+
+@dataclass(frozen=True)
 class Settings:
     pod: Pod
     storage: Storage
@@ -132,6 +141,7 @@ class Settings:
     overrides: tuple[Override, ...]
     memory: Memory
     metrics: Metrics
+    rack: Rack
     #: Derived, once: this pod's node.id (broker pods of a dedicated layout add BROKER_ID_OFFSET).
     node_id: int
     #: Derived, once: the controllers of the initial quorum (CONTROLLER_REPLICAS, else REPLICAS).
@@ -229,6 +239,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     metrics = _metrics(raw, [broker_port, controller_port, *((external.port,) if external else ())])
     strict = fields.choice("STRICT", defaulted("STRICT").lower(), ("true", "false")) == "true"
     untested = fields.choice("KAFKA_UNTESTED", defaulted("KAFKA_UNTESTED").lower(), ("allow", "refuse"))
+    rack = _rack(values.get("RACK"), raw["RACK_FILE"])
     return Settings(
         pod=Pod(statefulset, ordinal, replicas, controller_replicas, service, namespace, cluster_domain),
         storage=Storage(storage[0], storage[1], storage[2], cluster_id_timeout),
@@ -244,6 +255,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         overrides=overrides,
         memory=memory,
         metrics=metrics,
+        rack=rack,
         node_id=node_id,
         voter_count=voter_count,
         strict=strict,
@@ -375,3 +387,14 @@ def _metrics(raw: Mapping[str, Optional[str]], taken: list[int]) -> Metrics:
             "its own, e.g. METRICS_PORT=9404"
         )
     return Metrics(enabled, port)
+
+
+def _rack(value: Optional[str], rack_file: Optional[str]) -> Rack:
+    """RACK (checked as given: white space around it is refused, not trimmed) or RACK_FILE."""
+    rack = given_rack(value)
+    if rack is not None and rack_file is not None:
+        raise InvalidInput(
+            f"{name('RACK')} and {name('RACK_FILE')} are both set; use one, e.g. RACK=eu-west-1a "
+            "or RACK_FILE=/etc/kafka/rack/zone"
+        )
+    return Rack(rack, fields.path("RACK_FILE", rack_file))

@@ -10,7 +10,6 @@ import errno
 import logging
 import os
 import posixpath
-import shlex
 import sys
 from collections.abc import Mapping
 from typing import Optional
@@ -21,20 +20,22 @@ from kraft_entrypoint import (
     cluster_id,
     cluster_id_store,
     credentials,
+    decisions,
     files,
     installation,
     launch,
     memory,
     metrics,
     properties,
+    rack,
     storage,
     typos,
+    unknown_inputs,
 )
 from kraft_entrypoint.errors import InvalidInput
-from kraft_entrypoint.kafka_versions import Capabilities, untested
+from kraft_entrypoint.kafka_versions import Capabilities
 from kraft_entrypoint.options import OPTIONS, name
-from kraft_entrypoint.plan import Files, Plan, make_plan, resolve_files, shown_value
-from kraft_entrypoint.security import Credentials
+from kraft_entrypoint.plan import Files, make_plan, resolve_files
 from kraft_entrypoint.settings import Settings, parse_settings
 from kraft_entrypoint.topology import own_names
 
@@ -75,14 +76,16 @@ def run(
     heap = _heap(settings, environment)  # before anything is written: a heap that cannot fit exits 2
     agent = _metrics_agent(settings)  # likewise: METRICS=prometheus without the agent exits 2
     caps = installation.read_capabilities(settings.files.kafka_home)
-    _check_tested(caps, settings)
+    unknown_inputs.check_tested(caps, settings)
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)
     material = credentials.read(settings, files_.keystore, own_names(settings))
+    given_rack = _rack(settings)
     template = _read_template(settings, files_.template, caps)
-    plan = make_plan(settings, files_, caps, template, material.credentials)
-    _log_plan(plan, material.credentials)
-    unknown = (*unknown, *_unknown_overrides(settings, caps, plan))
+    plan = make_plan(settings, files_, caps, template, material.credentials, given_rack)
+    decisions.log_plan(plan, material.credentials)
+    decisions.log_rack(plan, given_rack)
+    unknown = (*unknown, *unknown_inputs.unknown_overrides(settings, caps, plan))
     if settings.strict and unknown:
         raise InvalidInput(typos.strict_message(unknown))
     if not dry_run:
@@ -133,7 +136,7 @@ def run(
                      ", ".join(found.unformatted))
     else:
         log.info("format: skipped, %s already formatted for this cluster and node", ", ".join(plan.log_dirs))
-        _log_users_after_format(plan, found)
+        decisions.log_users_after_format(plan, found)
     hint = plan.add_controller_hint()
     if hint is not None:
         log.info(
@@ -176,60 +179,22 @@ def run(
     launch.exec_server(plan.server_argv, env=server_env)
 
 
-def _check_tested(caps: Capabilities, settings: Settings) -> None:
-    """SPEC "Kafka versions": newer than the test matrix warns; a new major exits 2 unless allowed."""
-    beyond = untested(caps.version)
-    if beyond is None:
-        return
-    if beyond.new_major and not settings.allow_untested_kafka:
+def _rack(settings: Settings) -> Optional[str]:
+    """RACK, or the content of RACK_FILE (read now: an init container or the kubelet wrote it)."""
+    path = settings.rack.file
+    if path is None:
+        return settings.rack.value
+    try:
+        data = files.read_regular(path, rack.MAX_FILE_BYTES)
+        if data is None:
+            raise FileNotFoundError(errno.ENOENT, "no such file")
+    except (OSError, files.UnusableFile) as error:
+        reason = error.strerror if isinstance(error, OSError) else str(error)
         raise InvalidInput(
-            f"{beyond.reason}; set {name('KAFKA_UNTESTED')}=allow to start it anyway, or use an "
-            "image with a tested Kafka"
-        )
-    log.warning("%s; starting it anyway", beyond.reason)
-
-
-def _unknown_overrides(settings: Settings, caps: Capabilities, plan: Plan) -> tuple[typos.Finding, ...]:
-    """The KAFKA_CFG_* overrides the installed Kafka does not define, each logged as a warning."""
-    if not settings.overrides:
-        return ()
-    release, names = installation.config_names(caps.version)
-    if release is None:
-        log.info("KAFKA_CFG_* names: no list of Kafka's configurations for %s or older; not checked",
-                 caps.version)
-        return ()
-    if release != caps.version:
-        log.info("KAFKA_CFG_* names: checked against the configurations of Kafka %s, the newest "
-                 "list not above %s", release, caps.version)
-    found = typos.unknown_overrides(settings.overrides, names, plan.written_keys, str(release))
-    for finding in found:
-        log.warning("%s", finding.message)
-    return found
-
-
-def _log_users_after_format(plan: Plan, found: storage.Storage) -> None:
-    """SCRAM on formatted storage: each user of SASL_USERS_DIR the format did not write (by its
-    record beside meta.properties) is not known to the cluster unless it was added since."""
-    if plan.scram is None:
-        return
-    record = storage.scram_record(found)
-    written = frozenset(user for mechanism, user in record or () if mechanism == plan.scram.mechanism)
-    hints = plan.add_scram_user_hints(written)
-    if hints and record is None:
-        log.warning(
-            "SASL %s: this storage was formatted without the record of SCRAM users "
-            "(%s), so none is known to have been written at format",
-            plan.scram.mechanism,
-            storage.SCRAM_RECORD,
-        )
-    for hint in hints:
-        log.warning(
-            "SASL %s: user %s (SASL_USERS_DIR) was not written into the cluster's metadata at format; "
-            "unless it was added since, it cannot log in until an admin adds it: %s",
-            plan.scram.mechanism,
-            hint[-1],
-            shlex.join(hint),
-        )
+            f"cannot read {name('RACK_FILE')} {path}: {reason}; mount the file that holds the rack "
+            f"(e.g. {rack.EXAMPLE}) there, or set RACK instead"
+        ) from None
+    return rack.from_file(data, path)
 
 
 def _metrics_agent(settings: Settings) -> Optional[str]:
@@ -302,65 +267,3 @@ def _write_config(path: str, data: bytes, mode: int) -> None:
         files.write_atomic(path, data, mode=mode)
     except OSError as error:
         raise _unwritable_config(path, error.strerror) from None
-
-
-def _log_plan(plan: Plan, known: Credentials) -> None:
-    topology, settings = plan.topology, plan.settings
-    if topology.is_voter:
-        role = "initial controller" if settings.quorum.dynamic else "voter"
-    elif topology.is_controller:
-        role = "controller that joins the quorum later"
-    else:
-        role = "broker only, not a voter"
-    log.info("node %d (%s): process.roles=%s", plan.node_id, role, topology.roles)
-    for key in ("controller.quorum.voters", "controller.quorum.bootstrap.servers", "advertised.listeners"):
-        if key in topology.properties:
-            log.info("%s=%s", key, topology.properties[key])
-    chosen = topology.protocols
-    if chosen.broker != "PLAINTEXT":
-        log.info(
-            "listeners: clients %s, controller %s%s",
-            chosen.broker,
-            chosen.controller,
-            " with client certificates required (mutual TLS)" if chosen.tls else "",
-        )
-    if chosen.tls:
-        log.info(
-            "TLS from %s: client certificates %s on the client listeners; node certificate %s",
-            settings.security.tls_dir,
-            settings.security.tls_client_auth,
-            known.node_subject,
-        )
-    if chosen.sasl:
-        log.info(
-            "SASL/%s: %d users from %s; brokers authenticate as %s",
-            settings.security.sasl_mechanism,
-            len(known.users),
-            settings.security.sasl_users_dir,
-            settings.security.sasl_inter_broker_user,
-        )
-        if settings.security.sasl_mechanism != "PLAIN" and chosen.controller.startswith("SASL_"):
-            log.info(
-                "SASL: the controller listener uses PLAIN, since controllers cannot read the SCRAM "
-                "credentials in the metadata they serve"
-            )
-        if not chosen.tls:
-            log.warning("SASL without TLS: passwords cross the network in clear; set TLS_DIR to encrypt them")
-    if settings.security.authorization == "acl":
-        log.info(
-            "authorization: ACLs (StandardAuthorizer), nothing allowed without an ACL; super users: %s",
-            dict(plan.properties).get("super.users", ""),
-        )
-    if not (chosen.tls or chosen.sasl):
-        log.warning("security: none (PLAINTEXT, no authentication)")
-    for override in settings.overrides:  # escaped: a newline in a value cannot forge a log line
-        log.info("%s: %s=%s", override.variable, _one_line(override.key),
-                 _one_line(shown_value(override.key, override.value)))
-
-
-def _one_line(text: str) -> str:
-    """``text`` with control characters (newline, CR, ESC, NUL...) as escapes, for a log line."""
-    return "".join(
-        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
-        for char in text
-    )

@@ -45,6 +45,11 @@ class Topology:
         return self.properties["process.roles"]
 
     @property
+    def is_broker(self) -> bool:
+        """Runs the broker role (holds replicas, serves clients)."""
+        return "broker" in self.roles.split(",")
+
+    @property
     def joins_later(self) -> bool:
         """A controller of a dynamic quorum that is not an initial one: it is added as a voter later."""
         return self.is_controller and not self.is_voter

@@ -153,7 +153,9 @@ public final class KraftProbe {
     private static void brokers(String bootstrap) throws Exception {
         try (Admin admin = admin(bootstrap)) {
             for (Node n : admin.describeCluster().nodes().get(ADMIN_TIMEOUT_S, TimeUnit.SECONDS)) {
-                System.out.println("broker=" + n.id() + " host=" + n.host() + " port=" + n.port());
+                // rack= only for a broker with broker.rack: other lines stay as they were
+                System.out.println("broker=" + n.id() + " host=" + n.host() + " port=" + n.port()
+                        + (n.hasRack() ? " rack=" + n.rack() : ""));
             }
         }
     }

@@ -74,6 +74,14 @@ COMBINATIONS: dict[str, tuple[str, list[str], list[str], list[str]]] = {
         "../../base", ["external-nodeport", "network-policy"], ["values-external-nodeport.yaml"],
         ["--set", "networkPolicy.enabled=true"],
     ),
+    # the rack pair: k8s/components/rack is what examples/values-rack.yaml renders
+    "rack": ("../../base", ["rack"], ["values-rack.yaml"], []),
+    "rack+dedicated-controllers": (
+        "../dedicated-controllers", ["rack"], ["values-dedicated-controllers.yaml", "values-rack.yaml"], [],
+    ),
+    "rack-pod-label": (
+        "../../base", ["rack-pod-label"], ["values-rack.yaml"], ["--set", "rack.source=podLabel"],
+    ),
 }
 
 Obj = dict[str, Any]
@@ -201,7 +209,9 @@ def test_every_overlay_and_values_file_is_compared() -> None:
     overlays = sorted(p.name for p in (K8S / "overlays").iterdir() if p.is_dir())
     assert sorted(s.split("/", 1)[1] for s, _ in CASES.values() if s.startswith("overlays/")) == overlays
     files = sorted(p.name for p in EXAMPLES.glob("*.yaml"))
-    assert sorted(v for _, v in CASES.values() if v) == files
+    # a component's values file (rack) is compared through its combinations
+    combined = {f for _, _, fs, _ in COMBINATIONS.values() for f in fs}
+    assert sorted({v for _, v in CASES.values() if v} | combined) == files
 
 
 @pytest.mark.parametrize("case", [*CASES, *COMBINATIONS])

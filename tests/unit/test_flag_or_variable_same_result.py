@@ -30,6 +30,8 @@ OPTIONS = [
     ("HEAP_PERCENT", "--heap-percent", "101", "60"),
     ("METRICS", "--metrics", "prometheus", "off"),
     ("METRICS_PORT", "--metrics-port", "not-a-port", "9500"),
+    ("RACK", "--rack", "rack-a", "rack-b"),
+    ("RACK_FILE", "--rack-file", "{tmp}/rack-a", "{tmp}/rack-b"),
 ]
 
 
@@ -38,6 +40,7 @@ def _base(tmp_path: Path, template_path: Path, variable: str) -> dict[str, str]:
         (tmp_path / f"template-{name}").write_bytes(
             template_path.read_bytes() + f"x.template={name}\n".encode()
         )
+        (tmp_path / f"rack-{name}").write_text(f"zone-{name}\n")
     (tmp_path / "share").mkdir()
     env = valid_env(tmp_path, template_path, HOSTNAME="kafka-3", REPLICAS="6")
     env.pop(variable, None)

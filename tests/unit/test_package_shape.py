@@ -11,12 +11,12 @@ PACKAGE = Path(__file__).resolve().parents[2] / "kraft_entrypoint"
 #: Derivation only: no I/O, no environment, and no import of a module that does either.
 PURE = (
     "options", "fields", "layout", "settings", "kafka_versions", "cluster_id", "topology", "security", "plan",
-    "commands", "errors", "memory", "probe_verdict",
+    "commands", "errors", "memory", "probe_verdict", "rack",
     "typos",
 )
 EFFECTS = (
     "cluster_id_store", "credentials", "properties", "files", "storage", "cds", "launch", "start", "cli",
-    "cgroup", "probe",
+    "cgroup", "probe", "node_zone", "decisions", "unknown_inputs",
 )
 
 

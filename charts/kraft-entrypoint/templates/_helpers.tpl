@@ -329,3 +329,77 @@ topologySpreadConstraints:
 {{- fail "external.mode host needs external.host (e.g. kafka-{ordinal}.kafka.example.com)" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Rack awareness (rack.*): whether the init container reads the node's zone. */}}
+{{- define "kafka.rackInit" -}}
+{{- if and .Values.rack.enabled (eq .Values.rack.source "initContainer") }}true{{ end -}}
+{{- end -}}
+
+{{/* The broker container's RACK_FILE (rack.*), first in its env as kustomize's patch puts it. */}}
+{{- define "kafka.rackEnv" -}}
+{{- if .Values.rack.enabled }}
+{{- if include "kafka.rackInit" . }}
+- name: RACK_FILE  # broker.rack = the node's zone, written by the init container
+  value: /var/run/kafka-rack/zone
+{{- else }}
+- name: RACK_FILE  # broker.rack = the pod's zone label, copied from its node
+  value: /etc/kafka/rack/zone
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "kafka.rackMount" -}}
+{{- if .Values.rack.enabled }}
+- name: rack
+  mountPath: {{ if include "kafka.rackInit" . }}/var/run/kafka-rack{{ else }}/etc/kafka/rack{{ end }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "kafka.rackVolume" -}}
+{{- if .Values.rack.enabled }}
+- name: rack
+{{- if include "kafka.rackInit" . }}
+  emptyDir:
+    sizeLimit: 1Mi
+{{- else }}
+  downwardAPI:
+    items:
+      - path: zone
+        fieldRef:
+          fieldPath: metadata.labels['topology.kubernetes.io/zone']
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* The pod's service account and init container with rack.source=initContainer. */}}
+{{- define "kafka.rackPod" -}}
+{{- if include "kafka.rackInit" . }}
+serviceAccountName: {{ include "kafka.fullname" . }}-rack
+initContainers:
+  - name: rack  # writes the node's zone to /var/run/kafka-rack/zone
+    image: {{ include "kafka.image" . }}
+    imagePullPolicy: {{ .Values.image.pullPolicy }}
+    command:
+      - /opt/kraft-entrypoint/bin/python3
+      - -m
+      - kraft_entrypoint.node_zone
+      - /var/run/kafka-rack/zone
+    env:
+      - name: NODE_NAME
+        valueFrom:
+          fieldRef:
+            fieldPath: spec.nodeName
+    resources:
+      requests:
+        cpu: 10m
+        memory: 64Mi
+      limits:
+        memory: 64Mi
+    securityContext:
+      {{- include "kafka.containerSecurityContext" . | nindent 6 }}
+    volumeMounts:
+      - name: rack
+        mountPath: /var/run/kafka-rack
+{{- end }}
+{{- end -}}
