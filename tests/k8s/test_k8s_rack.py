@@ -15,8 +15,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import k8s_harness as kh
 import pytest
+
+from kraftlab import k8s as kh
 
 REPLICAS = 3
 ZONE_LABEL = "topology.kubernetes.io/zone"
