@@ -151,7 +151,7 @@ def run(
     if found.unformatted:
         format_env = {
             **(cds.environment_for(mode, kafka_home, "storage", environment) or environment),
-            "KAFKA_HEAP_OPTS": memory.FORMAT_HEAP_OPTS,  # its own small heap, never the server's
+            **memory.format_jvm_environment(environment),  # its own small heap and start-up flags
         }
     server_env = cds.environment_for(mode, kafka_home, "server", environment)
     if heap.opts is not None:

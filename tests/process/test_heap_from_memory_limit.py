@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kraft_entrypoint.memory import FORMAT_HEAP_OPTS
+from kraft_entrypoint.memory import FORMAT_HEAP_OPTS, FORMAT_PERFORMANCE_OPTS
 
 from .support import FakeKafka, run
 
@@ -81,3 +81,20 @@ def test_heap_that_leaves_too_little_exits_2_and_starts_nothing(
     assert fake.format_calls() == []
     assert fake.server_starts() == 0
     assert not fake.config.exists()
+
+
+def test_format_jvm_gets_its_start_up_flags_and_the_server_does_not(
+    fake: FakeKafka, base_environ: dict[str, str]
+) -> None:
+    """kafka-storage.sh runs with C1 only (-XX:TieredStopAtLevel=1 on Kafka's own flags);
+    kafka-server-start.sh keeps Kafka's default (KAFKA_JVM_PERFORMANCE_OPTS not set for it)."""
+    env = fake.env({k: v for k, v in base_environ.items() if k != "KAFKA_JVM_PERFORMANCE_OPTS"})
+    result = run([], env)
+    assert result.returncode == 0, result.stderr
+    assert _flags_of(fake, "format-env.0") == [f"KAFKA_JVM_PERFORMANCE_OPTS={FORMAT_PERFORMANCE_OPTS}"]
+    assert _flags_of(fake, "server.env") == []
+
+
+def _flags_of(fake: FakeKafka, recorded: str) -> list[str]:
+    return [line for line in (fake.calls / recorded).read_text().splitlines()
+            if line.startswith("KAFKA_JVM_PERFORMANCE_OPTS=")]
