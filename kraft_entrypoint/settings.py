@@ -15,6 +15,7 @@ from typing import Optional
 from kraft_entrypoint import fields, layout
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.fields import DNS1035_LABEL, DNS1123_LABEL, MAX_DNS_NAME, Override
+from kraft_entrypoint.kafka_versions import KafkaVersion, VersionError
 from kraft_entrypoint.memory import parse_memory_limit, parse_percent
 from kraft_entrypoint.metrics import parse_mode, parse_port
 from kraft_entrypoint.options import OPTIONS, default, name
@@ -53,6 +54,8 @@ class KafkaFiles:
     template: Optional[str]  # None: the version's own template in KAFKA_HOME
     config: Optional[str]  # None: server.generated.properties beside the template
     cds: str
+    #: KAFKA_VERSION: the version of a KAFKA_HOME without a broker jar in libs/ (None: unset)
+    kafka_version: Optional[KafkaVersion] = None
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     config = fields.path("KRAFT_CONFIG", raw["KRAFT_CONFIG"])
     overrides = fields.parse_overrides(environment)
     cds = fields.cds_mode(raw["KRAFT_CDS"])
+    kafka_version = _kafka_version(raw["KAFKA_VERSION"])
     memory = Memory(parse_memory_limit(raw["MEMORY_LIMIT"]), parse_percent(raw["HEAP_PERCENT"]))
     metrics = _metrics(raw, [broker_port, controller_port, *((external.port,) if external else ())])
     strict = fields.choice("STRICT", defaulted("STRICT").lower(), ("true", "false")) == "true"
@@ -229,7 +233,7 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
     return Settings(
         pod=Pod(statefulset, ordinal, replicas, controller_replicas, service, namespace, cluster_domain),
         storage=Storage(storage[0], storage[1], storage[2], cluster_id_timeout),
-        files=KafkaFiles(kafka_home, template, config, cds),
+        files=KafkaFiles(kafka_home, template, config, cds, kafka_version),
         security=security,
         external=external,
         quorum=Quorum(
@@ -246,6 +250,16 @@ def parse_settings(values: Mapping[str, Optional[str]], environment: Mapping[str
         strict=strict,
         allow_untested_kafka=untested == "allow",
     )
+
+
+def _kafka_version(value: Optional[str]) -> Optional[KafkaVersion]:
+    """KAFKA_VERSION: an x.y.z release; whether Kafka supports it is asked with the installation."""
+    if value is None:
+        return None
+    try:
+        return KafkaVersion.parse(value.strip())
+    except VersionError as error:
+        raise InvalidInput(f"{name('KAFKA_VERSION')}: {error}") from None
 
 
 def _storage(raw: Mapping[str, Optional[str]], node_id: int) -> tuple[Optional[str], str, Optional[str]]:

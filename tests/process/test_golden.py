@@ -24,8 +24,7 @@ CID = "q1Sh-9_ISia_zwGINzRvyQ"
 
 def _install(fake: FakeKafka, version: str) -> None:
     """Make the fake KAFKA_HOME an installation of ``version`` (its broker jar in libs/)."""
-    (fake.home / "libs").mkdir()
-    (fake.home / "libs" / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    fake.install(version)
     if not version.startswith("3."):
         (fake.home / "config" / "server.properties").write_bytes(
             (fake.home / "config" / "kraft" / "server.properties").read_bytes()

@@ -39,8 +39,7 @@ def _warnings(result: Run) -> list[str]:
 
 def _with_version(fake: FakeKafka, version: str) -> dict[str, str]:
     """The fake installation as Kafka ``version`` (its broker jar in libs/), the 3.x template kept."""
-    (fake.home / "libs").mkdir()
-    (fake.home / "libs" / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    fake.install(version)
     return {"KRAFT_TEMPLATE": str(fake.home / "config" / "kraft" / "server.properties")}
 
 
