@@ -9,6 +9,7 @@ them after an intended change, run with ``KRAFT_GOLDEN_UPDATE=1`` and review the
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -131,6 +132,11 @@ def _unsupported(fake: FakeKafka, env: dict[str, str]) -> list[str]:
     return ["--dry-run"]
 
 
+def _no_version(fake: FakeKafka, env: dict[str, str]) -> list[str]:
+    shutil.rmtree(fake.home / "libs")
+    return ["--dry-run"]
+
+
 CASES: dict[str, Callable[[FakeKafka, dict[str, str]], list[str]]] = {
     "help": _help,
     "plain": _plain,
@@ -145,6 +151,7 @@ CASES: dict[str, Callable[[FakeKafka, dict[str, str]], list[str]]] = {
     "static-past-quorum": _static_past_quorum,
     "dynamic-too-old": _dynamic_too_old,
     "unsupported-version": _unsupported,
+    "no-kafka-version": _no_version,
     "metrics": _metrics,
     "metrics-without-agent": _metrics_without_agent,
 }
