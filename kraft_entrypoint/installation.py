@@ -96,7 +96,10 @@ def read_capabilities(kafka_home: str, declared: Optional[KafkaVersion] = None) 
     if version is None:
         assert declared is not None
         log.info(
-            "Kafka version: %s (from %s; %s/libs holds no Kafka jar)", declared, name("KAFKA_VERSION"), kafka_home
+            "Kafka version: %s (from %s; %s/libs holds no Kafka jar)",
+            declared,
+            name("KAFKA_VERSION"),
+            kafka_home,
         )
         version, source = declared, f"{name('KAFKA_VERSION')} is {declared}"
     else:

@@ -12,7 +12,7 @@ from .support import Cli, Outcome, valid_env
 
 
 def _run(cli: Cli, tmp_path: Path, template: Path, libs: Optional[str], declared: Optional[str]) -> Outcome:
-    """--dry-run with KAFKA_HOME/libs holding Kafka ``libs`` (None: no libs/) and KAFKA_VERSION ``declared``."""
+    """--dry-run with KAFKA_HOME/libs holding Kafka ``libs`` (None: no libs/), KAFKA_VERSION ``declared``."""
     if libs is not None:
         (tmp_path / "kafka" / "libs").mkdir(parents=True)
         (tmp_path / "kafka" / "libs" / f"kafka_2.13-{libs}.jar").write_bytes(b"")
@@ -36,7 +36,9 @@ def test_neither_an_installation_nor_kafka_version_exits_2_naming_both(
     assert "KAFKA_VERSION=3.3.2" in line
 
 
-def test_a_libs_without_a_broker_jar_is_no_installation(cli: Cli, tmp_path: Path, template_path: Path) -> None:
+def test_a_libs_without_a_broker_jar_is_no_installation(
+    cli: Cli, tmp_path: Path, template_path: Path
+) -> None:
     (tmp_path / "kafka" / "libs").mkdir(parents=True)
     (tmp_path / "kafka" / "libs" / "kafka-clients-3.3.2.jar").write_bytes(b"")
     assert "is not set" in _error(_run(cli, tmp_path, template_path, None, None))

@@ -27,7 +27,8 @@ def _run(
     cli: Cli, tmp_path: Path, template: Path, version: Optional[str] = "3.3.2", **changes: str
 ) -> Outcome:
     home = _home(tmp_path, version)
-    env = valid_env(tmp_path, template, KAFKA_HOME=home, **({"KAFKA_VERSION": None} if version else {}), **changes)
+    declared = {"KAFKA_VERSION": None} if version else {}  # with libs/, the version is read from it
+    env = valid_env(tmp_path, template, KAFKA_HOME=home, **declared, **changes)
     env.pop("REPLICAS") if "CONTROLLER_STATEFULSET" in changes else None
     return cli.run(["--dry-run"], env)
 
