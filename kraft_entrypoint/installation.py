@@ -72,8 +72,12 @@ def read_version(kafka_home: str) -> Optional[KafkaVersion]:
     return parse_libs(names)
 
 
-def read_capabilities(kafka_home: str) -> Capabilities:
-    """What the installed Kafka can do, from the version of its broker jar in libs/."""
+def read_capabilities(kafka_home: str, declared: Optional[KafkaVersion] = None) -> Capabilities:
+    """What the installed Kafka can do, from the version of its broker jar in libs/.
+
+    ``declared`` (KAFKA_VERSION) names the version of a KAFKA_HOME without that jar (a --dry-run
+    with only a template); with the jar it must agree. Neither: the version is not guessed.
+    """
     try:
         version = read_version(kafka_home)
     except (OSError, ValueError) as error:
@@ -82,19 +86,35 @@ def read_capabilities(kafka_home: str) -> Capabilities:
             f"cannot tell the Kafka version in {kafka_home}/libs ({name('KAFKA_HOME')}): {reason}; "
             "it must hold Kafka's kafka_<scala>-<version>.jar"
         ) from None
-    if version is None:
-        log.info(
-            "Kafka version: %s/libs is missing, taking the installation as Kafka %s",
-            kafka_home,
-            REFERENCE_VERSION,
+    if version is None and declared is None:
+        raise InvalidInput(
+            f"cannot tell the Kafka version: {kafka_home}/libs ({name('KAFKA_HOME')}) holds no "
+            f"kafka_<scala>-<version>.jar and {name('KAFKA_VERSION')} is not set; point KAFKA_HOME at "
+            "a Kafka installation, or (for a --dry-run without one) name its version, e.g. "
+            f"KAFKA_VERSION={REFERENCE_VERSION}"
         )
-        version = REFERENCE_VERSION
+    if version is None:
+        assert declared is not None
+        log.info(
+            "Kafka version: %s (from %s; %s/libs holds no Kafka jar)",
+            declared,
+            name("KAFKA_VERSION"),
+            kafka_home,
+        )
+        version, source = declared, f"{name('KAFKA_VERSION')} is {declared}"
     else:
+        if declared is not None and declared != version:
+            raise InvalidInput(
+                f"{name('KAFKA_VERSION')} is {declared}, but {kafka_home}/libs ({name('KAFKA_HOME')}) "
+                f"holds Kafka {version}; unset KAFKA_VERSION (the installation's own version is used) "
+                f"or set it to {version}"
+            )
         log.info("Kafka version: %s (from %s/libs)", version, kafka_home)
+        source = f"{name('KAFKA_HOME')} {kafka_home} holds Kafka {version}"
     try:
         return capabilities(version)
     except UnsupportedVersion as error:
-        raise InvalidInput(f"{name('KAFKA_HOME')} {kafka_home} holds Kafka {version}: {error}") from None
+        raise InvalidInput(f"{source}: {error}") from None
 
 
 def metrics_files(kafka_home: str) -> metrics.Installation:

@@ -61,7 +61,7 @@ _VERSION = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{
 KRAFT_MINIMUM = KafkaVersion(3, 3, 0)
 
 
-#: The version a KAFKA_HOME without libs/ (a stand-in, not an installation) is taken as.
+#: The image's default Kafka, the reference of the tests and the example value in messages.
 REFERENCE_VERSION = KafkaVersion(3, 3, 2)
 
 

@@ -105,6 +105,14 @@ OPTIONS = (
         derived_default="server.generated.properties beside the template",
     ),
     Option(
+        "KAFKA_VERSION",
+        "--kafka-version",
+        FILES,
+        "Kafka version x.y.z where KAFKA_HOME has no libs/kafka_<scala>-<version>.jar (a --dry-run with "
+        "only --template); with such a jar it must name the same version.",
+        derived_default="read from KAFKA_HOME/libs",
+    ),
+    Option(
         "KRAFT_CDS",
         "--cds",
         FILES,

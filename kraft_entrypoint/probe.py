@@ -91,7 +91,7 @@ def _read_target(environ: Mapping[str, str]) -> tuple[Target, Security]:
     values = {option.variable: environ.get(option.variable) for option in OPTIONS}
     try:
         settings = parse_settings(values, environ)
-        caps = installation.read_capabilities(settings.files.kafka_home)
+        caps = installation.read_capabilities(settings.files.kafka_home, settings.files.kafka_version)
     except EntrypointError as error:
         raise ProbeFailed(f"cannot probe: {error}") from None
     config = resolve_files(settings, caps).config

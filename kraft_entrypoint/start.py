@@ -75,7 +75,7 @@ def run(
     ``unknown`` the variables already reported as not understood."""
     heap = _heap(settings, environment)  # before anything is written: a heap that cannot fit exits 2
     agent = _metrics_agent(settings)  # likewise: METRICS=prometheus without the agent exits 2
-    caps = installation.read_capabilities(settings.files.kafka_home)
+    caps = installation.read_capabilities(settings.files.kafka_home, settings.files.kafka_version)
     unknown_inputs.check_tested(caps, settings)
     files_ = resolve_files(settings, caps)
     _check_template_is_not_config(files_)

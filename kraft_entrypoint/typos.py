@@ -41,6 +41,8 @@ _SERVICE_LINK = re.compile(
 )
 #: ... and <NAME>_PORT, whose value is a URL such as tcp://10.96.0.12:9092.
 _SERVICE_LINK_URL = re.compile(r"(tcp|udp|sctp)://[^\s]+:[0-9]+\Z")
+#: Prefixes other images use for what KAFKA_CFG_ does here, too far from it for the edit rule.
+OVERRIDE_ALIASES = ("KAFKA_CONF_", "KAFKA_CONFIG_")
 #: Names of this many characters or more may be two edits from ours; shorter ones one edit.
 LONG_NAME = 8
 #: Prefixes under which any name is legitimate: the default prefixes of the remote log storage
@@ -117,7 +119,49 @@ def unknown_variables(environment: Mapping[str, str], ours: Iterable[str]) -> tu
                 f"{variable} is not a variable kraft-entrypoint reads and is ignored; did you mean "
                 f"{name(meant)}?",
             ))
+            continue
+        override = misspelt_override(variable)
+        if override is not None:
+            findings.append(Finding(
+                variable,
+                f"{variable} is not a variable kraft-entrypoint reads and is ignored; did you mean "
+                f"{override} (a Kafka property is set by {OVERRIDE_PREFIX} and its name)?",
+            ))
     return tuple(findings)
+
+
+def misspelt_override(variable: str) -> Optional[str]:
+    """The KAFKA_CFG_* variable ``variable`` probably meant, when it starts with a misspelt
+    ``KAFKA_CFG_`` (within :func:`allowed_edits` of it, or another image's ``KAFKA_CONF_``...).
+
+    Of equally near spellings, a prefix ending in ``_`` wins, then the shortest (a character
+    left out is likelier than one mistyped): ``KAFKA_CFGLOG_DIRS`` -> ``KAFKA_CFG_LOG_DIRS``.
+    The prefix must keep two of C, F, G in order and leave a property name of 3 characters or
+    more: ``KAFKA_LOG_DIRS`` (another image's convention) is two edits from ``KAFKA_CFG_`` too,
+    but meant no ``KAFKA_CFG_DIRS``.
+    """
+    if variable.startswith(OVERRIDE_PREFIX):
+        return None
+    for alias in OVERRIDE_ALIASES:
+        if variable.startswith(alias) and len(variable[len(alias):].lstrip("_")) >= 3:
+            return OVERRIDE_PREFIX + variable[len(alias):].lstrip("_")
+    allowed = allowed_edits(OVERRIDE_PREFIX)
+    best: Optional[tuple[int, bool, int]] = None
+    for end in range(max(1, len(OVERRIDE_PREFIX) - allowed), len(OVERRIDE_PREFIX) + allowed + 1):
+        if end >= len(variable):
+            break
+        edits = distance(variable[:end], OVERRIDE_PREFIX, allowed)
+        if edits > allowed or len(variable[end:].lstrip("_")) < 3 or not _cfg_kept(variable[5:end]):
+            continue
+        key = (edits, not variable[:end].endswith("_"), end)
+        if best is None or key < best:
+            best = key
+    return None if best is None else OVERRIDE_PREFIX + variable[best[2]:].lstrip("_")
+
+
+def _cfg_kept(part: str) -> bool:
+    """Whether ``part`` has two of the letters C, F, G in that order (``_CGF_``, ``CF_``)."""
+    return any(re.search(f"{a}.*{b}", part) for a, b in (("C", "F"), ("C", "G"), ("F", "G")))
 
 
 def _nearest(variable: str, known: Iterable[str]) -> Optional[str]:

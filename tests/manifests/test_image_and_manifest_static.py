@@ -322,6 +322,8 @@ def test_each_pods_environment_gives_a_valid_dry_run(path: Path, ordinal: int, t
     (kafka_home / "config" / "kraft").mkdir(parents=True)
     template = h.REPO / "tests" / "fixtures" / "server.properties"
     shutil.copy(template, kafka_home / "config" / "kraft" / "server.properties")
+    (kafka_home / "libs").mkdir()  # the image's Kafka, as far as its version is read
+    (kafka_home / "libs" / "kafka_2.13-3.3.2.jar").write_bytes(b"")
     (kafka_home / "metrics").mkdir()  # the pods run METRICS=prometheus: the image's agent and rules
     for name in ("jmx_prometheus_javaagent.jar", "kafka-metrics.yml"):
         (kafka_home / "metrics" / name).write_bytes(b"")

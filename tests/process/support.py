@@ -82,11 +82,21 @@ class FakeKafka:
         fake.calls.mkdir()
         fake.share.mkdir()
         (fake.home / "config" / "kraft" / "server.properties").write_bytes(template.read_bytes())
+        fake.install("3.3.2")
         for name, text in (("kafka-storage.sh", STORAGE_SCRIPT), ("kafka-server-start.sh", START_SCRIPT)):
             script = fake.home / "bin" / name
             script.write_text(text)
             script.chmod(0o755)
         return fake
+
+    def install(self, version: str, content: bytes = b"") -> None:
+        """Make the fake home an installation of Kafka ``version``: libs/ holds its broker jar
+        (the only thing the entrypoint reads the version from), replacing any other."""
+        libs = self.home / "libs"
+        libs.mkdir(exist_ok=True)
+        for jar in libs.glob("kafka_2.13-*.jar"):
+            jar.unlink()
+        (libs / f"kafka_2.13-{version}.jar").write_bytes(content)
 
     def env(self, base: dict[str, str], **changes: str) -> dict[str, str]:
         env = {

@@ -26,8 +26,7 @@ def with_archives(fake: FakeKafka, tmp_path: Path) -> dict[str, str]:
     (jdk / "bin" / "java").write_text("#!/bin/sh\nexit 1\n")
     (jdk / "bin" / "java").chmod(0o755)
     (jdk / "release").write_text('JAVA_VERSION="11.0.25"\n')
-    (fake.home / "libs").mkdir()
-    (fake.home / "libs" / "kafka_2.13-3.3.2.jar").write_bytes(b"PK")
+    fake.install("3.3.2", b"PK")
     (fake.home / "cds").mkdir()
     for name in cds.ARCHIVES.values():
         (fake.home / "cds" / name).write_bytes(b"archive")

@@ -9,6 +9,7 @@ them after an intended change, run with ``KRAFT_GOLDEN_UPDATE=1`` and review the
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,8 +25,7 @@ CID = "q1Sh-9_ISia_zwGINzRvyQ"
 
 def _install(fake: FakeKafka, version: str) -> None:
     """Make the fake KAFKA_HOME an installation of ``version`` (its broker jar in libs/)."""
-    (fake.home / "libs").mkdir()
-    (fake.home / "libs" / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    fake.install(version)
     if not version.startswith("3."):
         (fake.home / "config" / "server.properties").write_bytes(
             (fake.home / "config" / "kraft" / "server.properties").read_bytes()
@@ -132,6 +132,11 @@ def _unsupported(fake: FakeKafka, env: dict[str, str]) -> list[str]:
     return ["--dry-run"]
 
 
+def _no_version(fake: FakeKafka, env: dict[str, str]) -> list[str]:
+    shutil.rmtree(fake.home / "libs")
+    return ["--dry-run"]
+
+
 CASES: dict[str, Callable[[FakeKafka, dict[str, str]], list[str]]] = {
     "help": _help,
     "plain": _plain,
@@ -146,6 +151,7 @@ CASES: dict[str, Callable[[FakeKafka, dict[str, str]], list[str]]] = {
     "static-past-quorum": _static_past_quorum,
     "dynamic-too-old": _dynamic_too_old,
     "unsupported-version": _unsupported,
+    "no-kafka-version": _no_version,
     "metrics": _metrics,
     "metrics-without-agent": _metrics_without_agent,
 }

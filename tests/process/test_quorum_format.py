@@ -16,8 +16,7 @@ CTL = "kafka-controller-{}.kafka-svc.kafka-kraft.svc.cluster.local"
 
 
 def _version(fake: FakeKafka, version: str) -> None:
-    (fake.home / "libs").mkdir(exist_ok=True)
-    (fake.home / "libs" / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    fake.install(version)
     template = fake.home / "config" / "kraft" / "server.properties"
     (fake.home / "config" / "server.properties").write_bytes(template.read_bytes())  # 4.x's place
 

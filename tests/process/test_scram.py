@@ -21,9 +21,7 @@ exit 1
 def _scram_env(
     fake: FakeKafka, base_environ: dict[str, str], tmp_path: Path, version: str = "3.9.2"
 ) -> dict[str, str]:
-    libs = fake.home / "libs"
-    libs.mkdir(exist_ok=True)
-    (libs / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    fake.install(version)
     return fake.env(
         base_environ,
         SASL_USERS_DIR=str(pki.write_users_secret(tmp_path / "users", PASSWORDS)),

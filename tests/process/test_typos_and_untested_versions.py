@@ -39,8 +39,7 @@ def _warnings(result: Run) -> list[str]:
 
 def _with_version(fake: FakeKafka, version: str) -> dict[str, str]:
     """The fake installation as Kafka ``version`` (its broker jar in libs/), the 3.x template kept."""
-    (fake.home / "libs").mkdir()
-    (fake.home / "libs" / f"kafka_2.13-{version}.jar").write_bytes(b"")
+    fake.install(version)
     return {"KRAFT_TEMPLATE": str(fake.home / "config" / "kraft" / "server.properties")}
 
 
@@ -73,6 +72,29 @@ def test_a_real_start_warns_too(fake: FakeKafka) -> None:
         "SASL_USERS_DIR (--sasl-users-dir)?"
     ) in _warnings(result)
     assert fake.server_starts() == 1
+
+
+def test_a_misspelt_override_prefix_warns_and_strict_counts_it(fake: FakeKafka) -> None:
+    """KAFKA_CGF_LOG_RETENTION_HOURS sets nothing: one line naming KAFKA_CFG_LOG_RETENTION_HOURS,
+    the property is not written; with --strict it is among the inputs that exit 2."""
+    env = _env(fake, KAFKA_CGF_LOG_RETENTION_HOURS="24", KAFKA_HEAP_OPTS="-Xmx1g", KAFKA_OPTS="-Dx=1")
+    meant = WARNING + (
+        "KAFKA_CGF_LOG_RETENTION_HOURS is not a variable kraft-entrypoint reads and is ignored; did you "
+        "mean KAFKA_CFG_LOG_RETENTION_HOURS (a Kafka property is set by KAFKA_CFG_ and its name)?"
+    )
+    result = run(["--dry-run"], env)
+    assert result.returncode == 0, result.stderr
+    assert _warnings(result) == [meant, SECURITY_NONE]
+    assert b"log.retention.hours=24" not in result.stdout
+    strict = run(["--dry-run", "--strict"], env)
+    assert strict.returncode == 2, strict.stderr
+    assert _warnings(strict) == [meant, SECURITY_NONE]
+    assert strict.stderr.splitlines()[-1] == (
+        "kraft-entrypoint ERROR: STRICT (--strict)=true and these inputs are not understood: "
+        "KAFKA_CGF_LOG_RETENTION_HOURS; correct or remove them (see the warnings above), or set "
+        "STRICT=false to start with warnings only"
+    )
+    assert strict.stdout == b""
 
 
 STRICT_CASES = [(["--strict"], {}), (["--strict"], {"STRICT": "false"}), ([], {"STRICT": "true"})]

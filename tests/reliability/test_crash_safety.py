@@ -109,6 +109,8 @@ def _kafka_home(root: Path, template: Path) -> Path:
     (home / "bin").mkdir(parents=True)
     (home / "config" / "kraft").mkdir(parents=True)
     (home / "config" / "kraft" / "server.properties").write_bytes(template.read_bytes())
+    (home / "libs").mkdir()
+    (home / "libs" / "kafka_2.13-3.3.2.jar").write_bytes(b"")  # the version is read from it
     for name, text in (("kafka-storage.sh", FAKE_STORAGE), ("kafka-server-start.sh", FAKE_START)):
         script = home / "bin" / name
         script.write_text(text)

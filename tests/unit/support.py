@@ -67,9 +67,12 @@ def _runner() -> CliRunner:
     return CliRunner()
 
 
-def valid_env(tmp_path: Path, template: Path, **changes: str) -> dict[str, str]:
-    """A complete, valid set of inputs for pod kafka-0 of three, all paths under tmp_path."""
-    env = {
+def valid_env(tmp_path: Path, template: Path, **changes: Optional[str]) -> dict[str, str]:
+    """A complete, valid set of inputs for pod kafka-0 of three, all paths under tmp_path.
+
+    KAFKA_HOME is a stand-in with no Kafka in it, so KAFKA_VERSION names the version (3.3.2); a
+    test that puts a broker jar into KAFKA_HOME/libs passes KAFKA_VERSION=None to drop it."""
+    env: dict[str, Optional[str]] = {
         "HOSTNAME": "kafka-0",
         "REPLICAS": "3",
         "SERVICE": "kafka-svc",
@@ -78,6 +81,7 @@ def valid_env(tmp_path: Path, template: Path, **changes: str) -> dict[str, str]:
         "KAFKA_HOME": str(tmp_path / "kafka"),
         "KRAFT_TEMPLATE": str(template),
         "KRAFT_CONFIG": str(tmp_path / "config" / "server.properties"),
+        "KAFKA_VERSION": "3.3.2",
     }
     env.update(changes)
-    return env
+    return {key: value for key, value in env.items() if value is not None}

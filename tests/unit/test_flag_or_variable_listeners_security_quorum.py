@@ -79,6 +79,7 @@ def test_listener_security_quorum_flag_and_variable_are_equivalent(
         tmp_path,
         template_path,
         HOSTNAME="kafka-1",
+        KAFKA_VERSION=None,  # read from libs/
         **{key: value.format(**made) for key, value in companions.items()},
     )
     a, b = a.format(**made), b.format(**made)

@@ -26,6 +26,7 @@ OPTIONS = [
     ("KRAFT_TEMPLATE", "--template", "{tmp}/template-a", "{tmp}/template-b"),
     ("KRAFT_CONFIG", "--config", "{tmp}/config-a", "{tmp}/config-b"),
     ("KRAFT_CDS", "--cds", "sometimes", "off"),
+    ("KAFKA_VERSION", "--kafka-version", "3.2.3", "3.9.2"),
     ("MEMORY_LIMIT", "--memory-limit", "2Gi", "4Gi"),
     ("HEAP_PERCENT", "--heap-percent", "101", "60"),
     ("METRICS", "--metrics", "prometheus", "off"),

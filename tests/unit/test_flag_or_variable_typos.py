@@ -21,6 +21,7 @@ def _base(tmp_path: Path, template_path: Path, difference: str) -> dict[str, str
     if difference == "typo":
         env["TLS_DIRS"] = "/etc/kafka/tls"
     else:
+        del env["KAFKA_VERSION"]  # read from libs/
         (tmp_path / "kafka" / "libs").mkdir(parents=True)
         (tmp_path / "kafka" / "libs" / "kafka_2.13-5.0.0.jar").write_bytes(b"")
     return env

@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "kraft_entrypoint"
 PURE = (
     "options", "fields", "layout", "settings", "kafka_versions", "cluster_id", "topology", "security", "plan",
     "commands", "errors", "memory", "probe_verdict", "rack",
-    "typos",
+    "typos", "security_settings",
 )
 EFFECTS = (
     "cluster_id_store", "credentials", "properties", "files", "storage", "cds", "launch", "start", "cli",

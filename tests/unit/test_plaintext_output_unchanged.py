@@ -27,7 +27,8 @@ def test_plaintext_output_is_unchanged(
         "SERVICE": "kafka-svc",
         "NAMESPACE": "kafka-kraft",
         "SHARE_DIR": "/tmp/nonexistent-share",
-        "KAFKA_HOME": "/opt/kafka",
+        "KAFKA_HOME": "/opt/kafka",  # not on this machine: KAFKA_VERSION names the release
+        "KAFKA_VERSION": "3.3.2",
         "KRAFT_TEMPLATE": str(template),
         "KRAFT_CONFIG": "/tmp/nonexistent-config/server.properties",
     }

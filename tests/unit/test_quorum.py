@@ -26,7 +26,9 @@ def _home(tmp_path: Path, version: Optional[str]) -> str:
 def _run(
     cli: Cli, tmp_path: Path, template: Path, version: Optional[str] = "3.3.2", **changes: str
 ) -> Outcome:
-    env = valid_env(tmp_path, template, KAFKA_HOME=_home(tmp_path, version), **changes)
+    home = _home(tmp_path, version)
+    declared = {"KAFKA_VERSION": None} if version else {}  # with libs/, the version is read from it
+    env = valid_env(tmp_path, template, KAFKA_HOME=home, **declared, **changes)
     env.pop("REPLICAS") if "CONTROLLER_STATEFULSET" in changes else None
     return cli.run(["--dry-run"], env)
 
@@ -195,7 +197,7 @@ def test_template_place_follows_the_version(
     home = Path(_home(tmp_path, version))
     (home / template).parent.mkdir(parents=True)
     (home / template).write_bytes(template_path.read_bytes() + b"x.marker=" + version.encode() + b"\n")
-    env = valid_env(tmp_path, template_path, KAFKA_HOME=str(home))
+    env = valid_env(tmp_path, template_path, KAFKA_HOME=str(home), KAFKA_VERSION=None)
     del env["KRAFT_TEMPLATE"]
     props = _props(cli.run(["--dry-run"], env))
     assert props["x.marker"] == version

@@ -134,6 +134,18 @@ def test_a_near_miss_names_the_variable_meant(variable: str, meant: str) -> None
         ("KUBERNETES_PORT_443_TCP", "tcp://10.96.0.1:443"),
         # overrides are checked against Kafka's names, not ours
         ("KAFKA_CFG_TLS_DIRS", "x"),
+        # names near KAFKA_CFG_ that Kafka's scripts, other images or service links use
+        ("KAFKA_HEAP_OPTS", "-Xmx1g"),
+        ("KAFKA_DEBUG", "y"),
+        ("KAFKA_MODE", "server"),
+        ("KAFKA_CLUSTER_ID", "x"),
+        ("KAFKA_LOG_RETENTION_HOURS", "1"),
+        ("KAFKA_CFG", "x"),
+        ("KAFKA_CFG_", "x"),
+        ("KAFKA_CA_CERT", "x"),
+        ("KAFKA_C_FOO", "x"),
+        ("KAFKA_CF_PORT", "tcp://10.96.0.14:9092"),
+        ("KAFKA_CGF_SVC_SERVICE_HOST", "10.96.0.15"),  # a Service kafka-cgf-svc
         # farther than the rule allows
         ("QUORUM_X", "x"),
         ("SERVICE_AB", "x"),
@@ -143,6 +155,30 @@ def test_a_near_miss_names_the_variable_meant(variable: str, meant: str) -> None
 def test_never_a_typo(variable: str, value: str) -> None:
     """Exact names (ours, Kafka's scripts', the JDK's, a container's) and service links never warn."""
     assert typos.unknown_variables({variable: value}, OURS) == ()
+
+
+@pytest.mark.parametrize(
+    ("variable", "meant"),
+    [
+        ("KAFKA_CGF_LOG_RETENTION_HOURS", "KAFKA_CFG_LOG_RETENTION_HOURS"),  # two letters swapped
+        ("KAFKA_CFGLOG_RETENTION_HOURS", "KAFKA_CFG_LOG_RETENTION_HOURS"),  # the _ left out
+        ("KAFKACFG_LOG_DIRS", "KAFKA_CFG_LOG_DIRS"),
+        ("KAFKA_CG_LOG_DIRS", "KAFKA_CFG_LOG_DIRS"),
+        ("KAFKA_CFF_NUM_PARTITIONS", "KAFKA_CFG_NUM_PARTITIONS"),
+        ("KAFAK_CFG_NUM_PARTITIONS", "KAFKA_CFG_NUM_PARTITIONS"),
+        ("KAFKA_CONF_LOG_RETENTION_HOURS", "KAFKA_CFG_LOG_RETENTION_HOURS"),  # other images' prefixes
+        ("KAFKA_CONFIG_LOG_RETENTION_HOURS", "KAFKA_CFG_LOG_RETENTION_HOURS"),
+    ],
+)
+def test_a_misspelt_override_prefix_names_the_override_meant(variable: str, meant: str) -> None:
+    """A KAFKA_CFG_ within two edits (or another image's KAFKA_CONF_) is reported with the
+    KAFKA_CFG_* variable it probably meant, as one finding."""
+    (finding,) = typos.unknown_variables({variable: "x"}, OURS)
+    assert finding.variable == variable
+    assert finding.message == (
+        f"{variable} is not a variable kraft-entrypoint reads and is ignored; did you mean {meant} "
+        "(a Kafka property is set by KAFKA_CFG_ and its name)?"
+    )
 
 
 def test_a_port_variable_that_is_no_service_link_is_still_a_typo() -> None:
