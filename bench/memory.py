@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -100,9 +101,13 @@ def run_case(image: str, case: Case, seconds: int) -> Outcome:
         text = _wait_started(name)
         heap = next((line for line in text.splitlines() if "heap: " in line), "")
         peak_during = 0.0
-        # the load: its own container (cgroup) in the pod's network namespace
+        # the load: its own container (cgroup) in the pod's network namespace; podman refuses
+        # --add-host there, so the pod's name comes from a hosts file of its own
+        hosts = Path(tempfile.mkdtemp(prefix="kraft-bench-mem-")) / "hosts"
+        hosts.write_text(f"127.0.0.1 localhost\n127.0.0.1 {h.SINGLE_POD_FQDN} kafka-0\n")
         producer = subprocess.Popen(
             ["podman", "run", "--rm", "--name", load, *h.PODMAN_RUN_OPTS, "--network", f"container:{name}",
+             "--volume", f"{hosts}:/etc/hosts:ro",
              "--entrypoint", "/opt/kafka/bin/kafka-run-class.sh", image,
              "org.apache.kafka.tools.ProducerPerformance", "--topic", "load", "--num-records", "100000000",
              "--record-size", "1024", "--throughput", "-1",
@@ -147,7 +152,6 @@ def run(report: Report, image: str, seconds: int, cases: Sequence[Case] = CASES)
 def ensure_image(tag: str) -> str:
     if _podman("image", "exists", tag, check=False).returncode == 0:
         return tag
-    import tempfile
     h.ensure_base_image()
     dist = h.kafka_dist()
     with tempfile.TemporaryDirectory(prefix="kraft-bench-tarball-") as scratch:
