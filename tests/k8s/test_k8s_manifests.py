@@ -36,9 +36,12 @@ def secret_cluster_id(manifests: Path) -> str:
     raise AssertionError("no CLUSTER_ID in the manifest")
 
 
-# -f k8s/kafka.yaml is the same file as the base (a link; tests/manifests renders both alike): slow tier.
+# Slow tier: -f k8s/kafka.yaml is the same file as the base (a link; tests/manifests renders both
+# alike), and the default run applies the base twice already: pulled from the registry
+# (test_k8s_registry) and under the external-nodeport component (test_k8s_overlays).
 @pytest.mark.parametrize(
-    "how", ["-k", pytest.param("-f", marks=pytest.mark.slow)], ids=["apply-k-base", "apply-f-kafka-yaml"]
+    "how", [pytest.param("-k", marks=pytest.mark.slow), pytest.param("-f", marks=pytest.mark.slow)],
+    ids=["apply-k-base", "apply-f-kafka-yaml"]
 )
 def test_replicated_writes(how: str, namespace: kh.Namespace, manifests: Path, image: str,
                            report: kh.Report) -> None:
