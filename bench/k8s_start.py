@@ -101,11 +101,7 @@ def one_start(kind: str, images: dict[str, str], scratch: Path, cap: float) -> S
             manifests = kh.prepare_manifests(scratch / ns.name, ns.name, kh.new_cluster_id(ch.IMAGE_TAG))
             target = manifests / "base"
             if kind == KINDS[2]:
-                target = manifests / "cds-off"
-                target.mkdir()
-                (target / "cds-off.yaml").write_text(CDS_OFF)
-                (target / "kustomization.yaml").write_text(
-                    "resources: [../base]\npatches:\n  - path: cds-off.yaml\n")
+                target = kh.patched_base(manifests, "cds-off", CDS_OFF)
             ns.volumes(*[f"data-kafka-{n}" for n in range(3)])
             apply = ["apply", "-k", str(target)]
         started = time.monotonic()

@@ -54,11 +54,7 @@ def one_roll(kind: str, image: str, scratch: Path) -> Roll:
         manifests = kh.prepare_manifests(scratch / ns.name, ns.name, kh.new_cluster_id(ch.IMAGE_TAG))
         target = manifests / "base"
         if kind == KINDS[0]:
-            target = manifests / "tcp-probes"
-            target.mkdir()
-            (target / "probes.yaml").write_text(TCP_PROBES)
-            (target / "kustomization.yaml").write_text(
-                "resources: [../base]\npatches:\n  - path: probes.yaml\n")
+            target = kh.patched_base(manifests, "tcp-probes", TCP_PROBES)
         ns.volumes(*[f"data-kafka-{n}" for n in range(REPLICAS)])
         kh.kubectl("apply", "-k", str(target))
         kh.wait_ready(ns.name, "kafka", REPLICAS)

@@ -243,3 +243,15 @@ def load_project_image(scratch: Path) -> str:
     k8s("load-image", ch.IMAGE_TAG, MANIFEST_IMAGE, timeout=600)
     REPORT.time("image loaded into containerd", time.monotonic() - started)
     return MANIFEST_IMAGE
+
+
+def patched_base(manifests: Path, name: str, statefulset_patch: str) -> Path:
+    """A kustomize overlay ``manifests/name`` of the prepared ``base`` with one strategic merge
+    patch of the StatefulSet ``kafka`` (matched by a target, so the patch needs no namespace)."""
+    overlay = manifests / name
+    overlay.mkdir()
+    (overlay / "patch.yaml").write_text(statefulset_patch)
+    (overlay / "kustomization.yaml").write_text(
+        "resources: [../base]\n"
+        "patches:\n  - path: patch.yaml\n    target: {kind: StatefulSet, name: kafka}\n")
+    return overlay
