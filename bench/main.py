@@ -19,7 +19,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run", description=__doc__)
-    parser.add_argument("--only", default="P1,P2,P1P,P2P,P3,P3K,P4,P5,P5M,P6,R1,R2,R3,R5",
+    parser.add_argument("--only", default="P1,P2,P1P,P2P,P3,P3K,P4,P5,P5M,P6,F1,M1,PR1,R1,R2,R3,R5",
                         help="comma-separated figures to run (default: all)")
     parser.add_argument("--runs", type=int, default=15, help="interleaved pairs for P1 and P4 (default 15)")
     parser.add_argument("--p2-runs", type=int, default=9, help="interleaved pairs for P2 (default 9)")
@@ -36,6 +36,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--r3-trials", type=int, default=500, help="KRAFT_CRASH_TRIALS for R3")
     parser.add_argument("--peer-kafka", default="3.9.2,4.4.0",
                         help="Kafka versions of P1P/P2P (the apache/kafka image path exists from 3.7)")
+    parser.add_argument("--m1-seconds", type=int, default=90, help="M1 seconds of load per case (default 90)")
     parser.add_argument("--p3k-rounds", type=int, default=2, help="P3K rounds (default 2)")
     parser.add_argument("--r5-rolls", type=int, default=2, help="R5 rolls of each kind (default 2)")
     parser.add_argument("--quick", action="store_true",
@@ -105,6 +106,24 @@ def main() -> None:
                 if "P6" in wanted:
                     _phase(f"P6 first start of a pod, Java {images.java} image, with vs without CDS")
                     containers.p6_first_start(images, report, args.p6_runs)
+
+    if "F1" in wanted:
+        _phase("F1 the format JVM's flags, one at a time")
+        from bench import format_flags
+        format_flags.run(report, [v.strip() for v in args.peer_kafka.split(",")] + ["3.3.2"], args.p2_runs)
+
+    if wanted & {"M1", "PR1"}:
+        if os.geteuid() != 0:
+            report.note("M1 and PR1 skipped: need root for podman")
+        else:
+            from bench import memory, probe_cost
+            image = memory.ensure_image(memory.h.IMAGE_TAG)
+            if "M1" in wanted:
+                _phase("M1 heap vs memory limit under load (OOM-killed or not)")
+                memory.run(report, image, args.m1_seconds)
+            if "PR1" in wanted:
+                _phase("PR1 one probe ready / live in a running pod")
+                probe_cost.run(report, image, args.runs)
 
     if wanted & {"R1", "R2", "R3"}:
         from bench import reliability

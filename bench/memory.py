@@ -68,14 +68,14 @@ class Outcome:
     heap_line: str
 
 
-def _podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+def podman(*args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["podman", *args], capture_output=True, text=True, timeout=timeout, check=check)
 
 
-def _wait_started(name: str, timeout: float = 180) -> str:
+def wait_started(name: str, timeout: float = 180) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        logs = _podman("logs", name, check=False)
+        logs = podman("logs", name, check=False)
         text = logs.stdout + logs.stderr
         if "Kafka Server started" in text or "] started (kafka.server" in text:
             return text
@@ -86,12 +86,12 @@ def _wait_started(name: str, timeout: float = 180) -> str:
 
 
 def _running(name: str) -> bool:
-    return _podman("inspect", "--format", "{{.State.Running}}", name, check=False).stdout.strip() != "false"
+    return podman("inspect", "--format", "{{.State.Running}}", name, check=False).stdout.strip() != "false"
 
 
 def _memory(name: str) -> tuple[float, float]:
     """The container cgroup's peak usage and its anonymous memory now, MiB (cgroup v2 or v1)."""
-    inspected = _podman("inspect", "--format", "{{.State.CgroupPath}}", name, check=False)
+    inspected = podman("inspect", "--format", "{{.State.CgroupPath}}", name, check=False)
     cgroup = inspected.stdout.strip().lstrip("/")
     v1 = (Path("/sys/fs/cgroup/memory"), "memory.max_usage_in_bytes", "total_rss")
     for root, peak_file, anon_key in ((Path("/sys/fs/cgroup"), "memory.peak", "anon"), v1):
@@ -107,10 +107,10 @@ def run_case(image: str, case: Case, seconds: int) -> Outcome:
     load = f"{name}-load"
     limit = f"{case.limit_mib}m"
     try:
-        _podman("run", "--detach", "--name", name, "--memory", limit, "--memory-swap", limit,
+        podman("run", "--detach", "--name", name, "--memory", limit, "--memory-swap", limit,
                 *h.single_pod_options(case.env), image)
         try:
-            text = _wait_started(name)
+            text = wait_started(name)
         except RuntimeError:
             return _ended(name, 0.0, 0.0, 0)  # killed before it started (the heap touched in full)
         heap = next((line for line in text.splitlines() if "heap: " in line), "")
@@ -133,7 +133,7 @@ def run_case(image: str, case: Case, seconds: int) -> Outcome:
             peak, anon = _memory(name)
             peak_during, rss = max(peak_during, peak), max(rss, anon)
             time.sleep(2)
-        _podman("rm", "--force", "--time", "0", load, check=False)
+        podman("rm", "--force", "--time", "0", load, check=False)
         output, _ = producer.communicate(timeout=120)
         # its 5-second windows ("N records sent, ..."; the final summary, with percentiles, is not
         # printed when the run is cut short, and is left out when it is)
@@ -141,15 +141,15 @@ def run_case(image: str, case: Case, seconds: int) -> Outcome:
                     if "records sent" in line and "50th" not in line and line.split()[0].isdigit())
         return _ended(name, peak_during, rss, acked, heap)
     finally:
-        _podman("rm", "--force", "--time", "0", load, check=False)
-        _podman("rm", "--force", "--time", "0", name, check=False)
+        podman("rm", "--force", "--time", "0", load, check=False)
+        podman("rm", "--force", "--time", "0", name, check=False)
 
 
 def _ended(name: str, peak: float, rss: float, acked: int, heap: str = "") -> Outcome:
-    state = _podman("inspect", "--format", "{{.State.OOMKilled}} {{.State.Running}} {{.State.ExitCode}}",
+    state = podman("inspect", "--format", "{{.State.OOMKilled}} {{.State.Running}} {{.State.ExitCode}}",
                     name).stdout.split()
     if not heap:
-        logs = _podman("logs", name, check=False)
+        logs = podman("logs", name, check=False)
         heap = next((line for line in (logs.stdout + logs.stderr).splitlines() if "heap: " in line), "")
     running = state[1] == "true"
     return Outcome(state[0] == "true", None if running else int(state[2]), peak, rss, acked, heap)
@@ -170,7 +170,7 @@ def run(report: Report, image: str, seconds: int, cases: Sequence[Case] = CASES)
 
 
 def ensure_image(tag: str) -> str:
-    if _podman("image", "exists", tag, check=False).returncode == 0:
+    if podman("image", "exists", tag, check=False).returncode == 0:
         return tag
     h.ensure_base_image()
     dist = h.kafka_dist()
