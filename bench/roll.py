@@ -62,9 +62,24 @@ def one_roll(kind: str, image: str, scratch: Path) -> Roll:
                            "jsonpath={.spec.template.spec.containers[0].readinessProbe}").stdout
         if ("tcpSocket" in probe) != (kind == KINDS[0]):
             raise RuntimeError(f"{kind}: the StatefulSet's readiness probe is {probe}")
-        return roll_under_producer(ns.name, kh.Client(ns.name, image), REPLICAS)
+        client = kh.Client(ns.name, image)
+        _wait_registered(ns.name, client)  # TCP probes call a pod Ready before its broker registers
+        return roll_under_producer(ns.name, client, REPLICAS)
     finally:
         ns.close()
+
+
+def _wait_registered(ns: str, client: kh.Client, timeout: float = 180) -> None:
+    """Until every broker answers as registered (kafka-broker-api-versions lists it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = kh.exec_in(ns, client.name, "kafka-broker-api-versions.sh", "--bootstrap-server",
+                            client.bootstrap, check=False, timeout=120).stdout
+        if listed.count("(id: ") >= REPLICAS:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{ns}: not {REPLICAS} brokers registered within {timeout} s")
+        time.sleep(2)
 
 
 def run(report: Report, rolls: int) -> None:
