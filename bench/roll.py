@@ -70,11 +70,11 @@ def one_roll(kind: str, image: str, scratch: Path) -> Roll:
 
 
 def _wait_registered(ns: str, client: kh.Client, timeout: float = 180) -> None:
-    """Until every broker answers as registered (kafka-broker-api-versions lists it)."""
+    """Until every broker is registered (BrokerApiVersionsCommand lists it)."""
     deadline = time.monotonic() + timeout
     while True:
-        listed = kh.exec_in(ns, client.name, "kafka-broker-api-versions.sh", "--bootstrap-server",
-                            client.bootstrap, check=False, timeout=120).stdout
+        listed = kh.exec_in(ns, client.name, "kafka-run-class.sh", "kafka.admin.BrokerApiVersionsCommand",
+                            "--bootstrap-server", client.bootstrap, check=False, timeout=120).stdout
         if listed.count("(id: ") >= REPLICAS:
             return
         if time.monotonic() > deadline:
