@@ -80,7 +80,9 @@ def seed_manifest(ns: str, image: str) -> str:
     host_dir = VOLUMES / ns / "seed-data"
     host_dir.mkdir(parents=True, exist_ok=True)
     host_dir.chmod(0o777)
-    text = text.replace("$REGISTRY/kafka-kraft", image).replace("kafka-kraft", ns)
+    # the namespace first: the image name holds kafka-kraft too
+    text = text.replace("$REGISTRY/kafka-kraft", "@IMAGE@").replace("kafka-kraft", ns)
+    text = text.replace("@IMAGE@", image)
     text = text.replace("name: kafka-pv-volume\n", f"name: {ns}-seed\n")
     text = text.replace("    type: local\n", f"    type: local\n    kraft-entrypoint.local/namespace: {ns}\n")
     text = text.replace("path: '/mnt/data'", f"path: '{host_dir}'")
