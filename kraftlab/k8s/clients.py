@@ -43,7 +43,7 @@ apiVersion: v1
 kind: Pod
 metadata:
   name: {name}
-  labels: {{app.kubernetes.io/name: kafka-test-client}}
+  labels: {{app.kubernetes.io/name: kafka-test-client{labels}}}
 spec:
   terminationGracePeriodSeconds: 1
   restartPolicy: Never
@@ -67,14 +67,16 @@ PRODUCER_PROPERTIES = ("acks=all\nenable.idempotence=true\nretries=2147483647\n"
 
 class Client:
     """A client pod of the project's image in ``ns``, running Kafka's own tools against
-    ``bootstrap`` (default: the manifests' ``kafka-client`` Service)."""
+    ``bootstrap`` (default: the manifests' ``kafka-client`` Service); ``labels``: more pod labels."""
 
     def __init__(self, ns: str, image: str, name: str = "kafka-test-client",
-                 bootstrap: Optional[str] = None) -> None:
+                 bootstrap: Optional[str] = None, labels: Optional[dict[str, str]] = None) -> None:
         self.ns = ns
         self.name = name
         self.bootstrap = bootstrap or f"kafka-client.{ns}.svc.cluster.local:{KAFKA_PORT}"
-        kubectl("-n", ns, "apply", "-f", "-", stdin=CLIENT_POD.format(name=name, image=image))
+        # More pod labels (e.g. the network-policy component's kafka-client: "true").
+        extra = "".join(f", {key}: {json.dumps(value)}" for key, value in (labels or {}).items())
+        kubectl("-n", ns, "apply", "-f", "-", stdin=CLIENT_POD.format(name=name, image=image, labels=extra))
         kubectl("-n", ns, "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=120s",
                 timeout=150)
         self.sh(f"printf '{PRODUCER_PROPERTIES}' > /tmp/producer.properties")
