@@ -20,6 +20,10 @@ import pytest
 
 from kraftlab import k8s as kh
 
+# Slow tier (scripts/test --full): it builds kube-network-policies from the Go module proxy the
+# first time (~5 min of Go on 2 cores), which the default run's time budget leaves out.
+pytestmark = pytest.mark.slow
+
 REPLICAS = 3
 CLIENT_LABEL = {"kafka-client": "true"}  # k8s/README.md, "Network policy"
 BROKER_PORT, CONTROLLER_PORT = 9092, 9093
