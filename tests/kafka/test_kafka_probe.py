@@ -237,7 +237,10 @@ def test_live_fails_on_a_hung_jvm(cluster: Cluster, report: Report) -> None:
         lab.produce(TOPIC, "while-stopped", 50)
         time.sleep(12)  # past broker.session.timeout.ms (9 s): the controller fences it
         for slot in (0, 1):
-            assert run_probe(lab, slot, "ready").code == 0
+            # Ready again within a minute: if pod 2 led the quorum, the other two elect a leader
+            # first (seen taking longer than 12 s on a loaded machine), and until then the probe
+            # rightly says the quorum does not answer.
+            poll_probe(lab, slot, "ready", until=0, timeout=60)
     finally:
         os.kill(pid, signal.SIGCONT)
     start = time.monotonic()
