@@ -114,8 +114,10 @@ def image_layers(digest: str) -> list[str]:
 def _pull_and_use(namespace: kh.Namespace, manifests: Path, tmp_path: Path, report: kh.Report,
                   remote: str, tag: str, digest: str, layers: list[str]) -> None:
     """Apply the overlay pointed at the registry; the kubelet pulls every layer from there."""
-    assert not [n for n, t in node_images().items()
-                if n.startswith((f"{REGISTRY}/{REPOSITORY}", MANIFEST_IMAGE_NAME)) or t == digest]
+    # this repository under either name, any tag or digest (not a repository that merely starts
+    # with the same letters, e.g. a bench's localhost/kafka-kraft-seed)
+    ours = tuple(f"{repo}{sep}" for repo in (f"{REGISTRY}/{REPOSITORY}", MANIFEST_IMAGE_NAME) for sep in ":@")
+    assert not [n for n, t in node_images().items() if n.startswith(ours) or t == digest]
     held = set(ctr("content", "ls", "-q").split())
     assert digest not in held
     assert not set(layers) & held, "the node still holds layers of the image: the pull would not fetch them"
