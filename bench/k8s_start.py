@@ -14,7 +14,6 @@ Standalone (root, the cluster up): ``.venv/bin/python -m bench.k8s_start [--roun
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import re
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from bench.report import Report, Row
+from bench.report import Report, Row, standalone
 from bench.stats import Summary, ratios
 from kraftlab import container as ch
 from kraftlab import k8s as kh
@@ -174,17 +173,9 @@ def run(report: Report, rounds: int, cap: float = 300) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.k8s_start", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the three kinds (default 2)")
-    parser.add_argument("--output", type=Path, default=RESULTS / "k8s-start.md")
-    args = parser.parse_args(argv)
-    report = Report()
-    started = time.monotonic()
-    run(report, args.rounds)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report.markdown(time.monotonic() - started))
-    print(args.output.read_text())
+    standalone("python -m bench.k8s_start", __doc__, RESULTS / "k8s-start.md",
+               lambda p: p.add_argument("--rounds", type=int, default=2, help="rounds of the three kinds"),
+               lambda report, args: run(report, args.rounds), argv)
 
 
 if __name__ == "__main__":

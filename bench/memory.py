@@ -17,7 +17,6 @@ the image defaults to the container tests' (built when missing).
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from bench.report import Report
+from bench.report import Report, standalone
 from kraftlab import container as h
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -182,18 +181,10 @@ def ensure_image(tag: str) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--image", default=h.IMAGE_TAG)
-    parser.add_argument("--seconds", type=int, default=90, help="seconds of load per case (default 90)")
-    parser.add_argument("--output", type=Path, default=RESULTS / "memory.md")
-    args = parser.parse_args(argv)
-    report = Report()
-    started = time.monotonic()
-    run(report, ensure_image(args.image), args.seconds)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report.markdown(time.monotonic() - started))
-    print(args.output.read_text())
+    standalone("python -m bench.memory", __doc__, RESULTS / "memory.md",
+               lambda p: (p.add_argument("--image", default=h.IMAGE_TAG),
+                   p.add_argument("--seconds", type=int, default=90, help="seconds of load per case")),
+               lambda report, args: run(report, ensure_image(args.image), args.seconds), argv)
 
 
 if __name__ == "__main__":

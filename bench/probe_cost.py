@@ -8,7 +8,6 @@ Standalone (root, podman): ``.venv/bin/python -m bench.probe_cost [--image TAG] 
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 import uuid
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from bench.memory import ensure_image, podman, wait_started
-from bench.report import Report, Row
+from bench.report import Report, Row, standalone
 from bench.stats import Summary
 from kraftlab import container as h
 
@@ -57,18 +56,10 @@ def run(report: Report, image: str, runs: int) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.probe_cost", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--image", default=h.IMAGE_TAG)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--output", type=Path, default=RESULTS / "probe.md")
-    args = parser.parse_args(argv)
-    report = Report()
-    started = time.monotonic()
-    run(report, ensure_image(args.image), args.runs)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report.markdown(time.monotonic() - started))
-    print(args.output.read_text())
+    standalone("python -m bench.probe_cost", __doc__, RESULTS / "probe.md",
+               lambda p: (p.add_argument("--image", default=h.IMAGE_TAG),
+                          p.add_argument("--runs", type=int, default=15)),
+               lambda report, args: run(report, ensure_image(args.image), args.runs), argv)
 
 
 if __name__ == "__main__":

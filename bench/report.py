@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import os
 import platform
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional
+from pathlib import Path
+from typing import Callable, Optional
 
 from bench.stats import Summary
 
@@ -90,3 +94,22 @@ def machine() -> str:
     return (f"Machine: {os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, {platform.system()} "
             f"{platform.release()}, Python {sys.version.split()[0]}, {java_line}; Kafka 3.3.2 jars "
             "from scripts/kafka-dist (the same jars for the seed and for us).")
+
+
+def standalone(prog: str, doc: Optional[str], output: Path,
+               add_arguments: Callable[[argparse.ArgumentParser], object],
+               run: Callable[[Report, argparse.Namespace], None],
+               argv: Optional[Sequence[str]] = None) -> None:
+    """One bench module run alone: its options plus --output, its figures, the table written to
+    the output file and printed."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    parser.add_argument("--output", type=Path, default=output)
+    args = parser.parse_args(argv)
+    report = Report()
+    started = time.monotonic()
+    run(report, args)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(report.markdown(time.monotonic() - started))
+    print(args.output.read_text())

@@ -13,14 +13,13 @@ Standalone (root, the cluster up: ``scripts/k8s up``): ``.venv/bin/python -m ben
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
-from bench.report import Report
+from bench.report import Report, standalone
 from kraftlab import container as ch
 from kraftlab import k8s as kh
 from kraftlab.k8s.roll import Roll, roll_under_producer
@@ -97,17 +96,9 @@ def run(report: Report, rolls: int) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.roll", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rolls", type=int, default=2, help="rolls of each kind (default 2)")
-    parser.add_argument("--output", type=Path, default=RESULTS / "roll.md")
-    args = parser.parse_args(argv)
-    report = Report()
-    started = time.monotonic()
-    run(report, args.rolls)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(report.markdown(time.monotonic() - started))
-    print(args.output.read_text())
+    standalone("python -m bench.roll", __doc__, RESULTS / "roll.md",
+               lambda p: p.add_argument("--rolls", type=int, default=2, help="rolls of each kind"),
+               lambda report, args: run(report, args.rolls), argv)
 
 
 if __name__ == "__main__":
