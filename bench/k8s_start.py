@@ -37,16 +37,8 @@ SEED_URL = "https://downloads.apache.org/kafka/${KAFKA_VERSION}/kafka_${SCALA_VE
 VOLUMES = Path("/var/lib/kraft-entrypoint-k8s/volumes")
 KINDS = ("seed", "ours, CDS", "ours, KRAFT_CDS=off")
 CDS_OFF = """\
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: kafka}
-spec:
-  template:
-    spec:
-      containers:
-        - name: kafka
-          env:
-            - {name: KRAFT_CDS, value: "off"}
+env:
+  - {name: KRAFT_CDS, value: "off"}
 """
 
 

@@ -29,20 +29,12 @@ REPLICAS = 3
 
 #: k8s/base's probes before the exec probes, as a strategic merge patch (``exec: null`` drops ours).
 TCP_PROBES = """\
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: kafka}
-spec:
-  template:
-    spec:
-      containers:
-        - name: kafka
-          startupProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 5, failureThreshold: 60,
-                         timeoutSeconds: 1}
-          readinessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 10, failureThreshold: 3,
-                           timeoutSeconds: 1}
-          livenessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 20, timeoutSeconds: 5,
-                          failureThreshold: 6}
+startupProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 5, failureThreshold: 60,
+               timeoutSeconds: 1}
+readinessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 10, failureThreshold: 3,
+                 timeoutSeconds: 1}
+livenessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 20, timeoutSeconds: 5,
+                failureThreshold: 6}
 """
 KINDS = ("TCP probes (before)", "probe ready (now)")
 

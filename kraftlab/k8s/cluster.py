@@ -245,12 +245,16 @@ def load_project_image(scratch: Path) -> str:
     return MANIFEST_IMAGE
 
 
-def patched_base(manifests: Path, name: str, statefulset_patch: str) -> Path:
+def patched_base(manifests: Path, name: str, kafka_container: str) -> Path:
     """A kustomize overlay ``manifests/name`` of the prepared ``base`` with one strategic merge
-    patch of the StatefulSet ``kafka`` (matched by a target, so the patch needs no namespace)."""
+    patch of the StatefulSet ``kafka``'s container ``kafka``: ``kafka_container`` is the YAML of its
+    fields (unindented). Matched by a target, so the patch needs no namespace."""
     overlay = manifests / name
     overlay.mkdir()
-    (overlay / "patch.yaml").write_text(statefulset_patch)
+    fields = "".join(f"          {line}\n" for line in kafka_container.splitlines())
+    (overlay / "patch.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: kafka}\n"
+        "spec:\n  template:\n    spec:\n      containers:\n        - name: kafka\n" + fields)
     (overlay / "kustomization.yaml").write_text(
         "resources: [../base]\n"
         "patches:\n  - path: patch.yaml\n    target: {kind: StatefulSet, name: kafka}\n")
