@@ -259,3 +259,15 @@ def patched_base(manifests: Path, name: str, kafka_container: str) -> Path:
         "resources: [../base]\n"
         "patches:\n  - path: patch.yaml\n    target: {kind: StatefulSet, name: kafka}\n")
     return overlay
+
+
+def component_overlay(manifests: Path, component: str) -> Path:
+    """An overlay ``manifests/overlays/<component>-scenario`` of the prepared ``base`` with
+    ``components/<component>``, as a user's own kustomization.yaml adds it."""
+    directory = manifests / "overlays" / f"{component}-scenario"
+    directory.mkdir()
+    (directory / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"resources:\n  - ../../base\ncomponents:\n  - ../../components/{component}\n"
+    )
+    return directory

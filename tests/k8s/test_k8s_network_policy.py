@@ -47,17 +47,6 @@ def enforced(namespace: kh.Namespace, report: kh.Report) -> Iterator[None]:
             kh.k8s("network-policies", "off", timeout=300)
 
 
-def policy_overlay(manifests: Path) -> Path:
-    """my-cluster/kustomization.yaml: the base with components/network-policy."""
-    directory = manifests / "overlays" / "network-policy-scenario"
-    directory.mkdir()
-    (directory / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        "resources:\n  - ../../base\ncomponents:\n  - ../../components/network-policy\n"
-    )
-    return directory
-
-
 def connect(client: kh.Client, host: str, port: int) -> str:
     """A TCP connection from the client pod: "open", "timeout" (no answer: dropped) or
     "refused" (bash's /dev/tcp, bounded by coreutils' timeout)."""
@@ -86,7 +75,7 @@ def test_network_policy_lets_in_only_clients_and_the_cluster(
     ns = namespace.name
     namespace.volumes(*[f"data-kafka-{n}" for n in range(REPLICAS)])
     started = time.monotonic()
-    kh.kubectl("apply", "-k", str(policy_overlay(manifests)))
+    kh.kubectl("apply", "-k", str(kh.component_overlay(manifests, "network-policy")))
     kh.wait_ready(ns, "kafka", REPLICAS)
     report.time("kubectl apply -k base + components/network-policy (enforced): 3 pods Ready",
                 time.monotonic() - started)

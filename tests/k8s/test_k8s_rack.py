@@ -48,17 +48,6 @@ def zones(namespace: kh.Namespace) -> Iterator[dict[str, str]]:
         kh.kubectl("delete", "--ignore-not-found", *CLUSTER_OBJECTS, check=False)
 
 
-def rack_overlay(manifests: Path) -> Path:
-    """my-cluster/kustomization.yaml of the README: the base with components/rack."""
-    directory = manifests / "overlays" / "rack-scenario"
-    directory.mkdir()
-    (directory / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        "resources:\n  - ../../base\ncomponents:\n  - ../../components/rack\n"
-    )
-    return directory
-
-
 def test_each_broker_rack_is_its_node_zone(
     namespace: kh.Namespace, manifests: Path, image: str, zones: dict[str, str], report: kh.Report
 ) -> None:
@@ -67,7 +56,7 @@ def test_each_broker_rack_is_its_node_zone(
     ns = namespace.name
     namespace.volumes(*[f"data-kafka-{n}" for n in range(REPLICAS)])
     started = time.monotonic()
-    kh.kubectl("apply", "-k", str(rack_overlay(manifests)))
+    kh.kubectl("apply", "-k", str(kh.component_overlay(manifests, "rack")))
     kh.wait_ready(ns, "kafka", REPLICAS)
     report.time("kubectl apply -k base + components/rack: 3 pods Ready", time.monotonic() - started)
     for n in range(REPLICAS):
