@@ -26,6 +26,7 @@ from kraft_entrypoint import (
     launch,
     memory,
     metrics,
+    name_cache,
     properties,
     rack,
     storage,
@@ -156,6 +157,10 @@ def run(
     server_env = cds.environment_for(mode, kafka_home, "server", environment)
     if heap.opts is not None:
         server_env = {**(server_env or environment), "KAFKA_HEAP_OPTS": heap.opts}
+    named_opts, said = name_cache.server_kafka_opts((server_env or environment).get("KAFKA_OPTS", ""))
+    log.info("%s", said)
+    if named_opts is not None:
+        server_env = {**(server_env or environment), "KAFKA_OPTS": named_opts}
     server_opts = metrics.server_kafka_opts(server_env or environment, agent)  # the server JVM only
     if server_opts is not None:
         server_env = {**(server_env or environment), "KAFKA_OPTS": server_opts}

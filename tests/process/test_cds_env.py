@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kraft_entrypoint import cds
+from kraft_entrypoint import cds, name_cache
 
 from .support import STORAGE_SCRIPT, FakeKafka, run
 
@@ -48,7 +48,8 @@ def test_format_and_server_get_the_archive_after_the_users_options(
     storage_env, server_env = _env_file(fake.calls / "storage.env"), _env_file(fake.calls / "server.env")
     archives = fake.home / "cds"
     assert storage_env["KAFKA_OPTS"] == f"-Dmine=1 -Xlog:cds -XX:SharedArchiveFile={archives}/storage.jsa"
-    assert server_env["KAFKA_OPTS"] == f"-Dmine=1 -Xlog:cds -XX:SharedArchiveFile={archives}/server.jsa"
+    assert server_env["KAFKA_OPTS"] == (f"-Dmine=1 -Xlog:cds -XX:SharedArchiveFile={archives}/server.jsa "
+                                        f"{name_cache.option()}")
     for child in (storage_env, server_env):
         assert child["KAFKA_JVM_PERFORMANCE_OPTS"] == USER_OPTS["KAFKA_JVM_PERFORMANCE_OPTS"]
     lines = [line for line in result.stderr.splitlines() if "cds:" in line]
@@ -61,7 +62,7 @@ def test_format_and_server_get_the_archive_after_the_users_options(
     restart = run([], fake.env({**base_environ, **with_archives}))
     assert restart.returncode == 0, restart.stderr
     restarted = _env_file(fake.calls / "server.env")
-    assert restarted["KAFKA_OPTS"] == f"-XX:SharedArchiveFile={archives}/server.jsa"
+    assert restarted["KAFKA_OPTS"] == f"-XX:SharedArchiveFile={archives}/server.jsa {name_cache.option()}"
     restart_lines = [line for line in restart.stderr.splitlines() if "cds:" in line]
     assert restart_lines == lines[1:], "a restart formats nothing: one line, the server's"
 
@@ -69,11 +70,12 @@ def test_format_and_server_get_the_archive_after_the_users_options(
 def test_off_leaves_kafka_opts_as_the_user_set_it(
     fake: FakeKafka, with_archives: dict[str, str], base_environ: dict[str, str]
 ) -> None:
-    """KRAFT_CDS=off: both JVMs get the user's KAFKA_OPTS unchanged."""
+    """KRAFT_CDS=off: both JVMs get the user's KAFKA_OPTS without an archive (the server's with
+    the name cache option only)."""
     result = run([], fake.env({**base_environ, **USER_OPTS, **with_archives, "KRAFT_CDS": "off"}))
     assert result.returncode == 0, result.stderr
     assert _env_file(fake.calls / "storage.env")["KAFKA_OPTS"] == USER_OPTS["KAFKA_OPTS"]
-    assert _env_file(fake.calls / "server.env")["KAFKA_OPTS"] == USER_OPTS["KAFKA_OPTS"]
+    assert _env_file(fake.calls / "server.env")["KAFKA_OPTS"] == f"{USER_OPTS['KAFKA_OPTS']} {name_cache.option()}"
     assert result.stderr.count("cds: off (KRAFT_CDS=off)") == 2
 
 
@@ -85,7 +87,7 @@ def test_a_stale_archive_never_stops_a_start(
     result = run([], fake.env({**base_environ, **with_archives}))
     assert result.returncode == 0, result.stderr
     assert fake.server_starts() == 1
-    assert "KAFKA_OPTS" not in _env_file(fake.calls / "server.env")
+    assert _env_file(fake.calls / "server.env")["KAFKA_OPTS"] == name_cache.option()  # no archive
     warnings = [line for line in result.stderr.splitlines()
                 if line.startswith("kraft-entrypoint WARNING: cds:")]
     assert len(warnings) == 2
