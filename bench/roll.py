@@ -1,8 +1,11 @@
 """R5: ``kubectl rollout restart statefulset/kafka`` under an idempotent ``acks=all`` producer on the
 real cluster of ``scripts/k8s`` (Kafka 3.3.2, RF=3, ``min.insync.replicas=2``, 100 msg/s), with the
-probes before this release (TCP checks of the broker port, as k8s/base had them) and with ours
-(``kraft-entrypoint probe startup|ready|live``), in one run, rolls alternating. Everything else is
-the same ``k8s/base``: only the three probes differ (a kustomize patch of the StatefulSet).
+probes and JVM name caches before this release (TCP checks of the broker port, as k8s/base had them;
+the JDK's 30 s name cache in the brokers) and with ours (``kraft-entrypoint probe startup|ready|live``;
+the brokers keep a looked-up address 1 s), in one run, the kinds' order rotating. Everything else is
+the same ``k8s/base``: only the probes and the brokers' KAFKA_OPTS differ (a kustomize patch of the
+StatefulSet). Ours is rolled twice: under a client with the JDK's name cache (30 s) and under one
+whose JVM keeps addresses 1 s, as docs/operations.md advises for clients.
 
 Per roll: its duration, sent / acknowledged / failed / lost, the ``NotEnoughReplicas`` refusals in
 the brokers' logs, the longest window without an acknowledgement, and the window after ``rollout
@@ -35,16 +38,20 @@ readinessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 10, failu
                  timeoutSeconds: 1}
 livenessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 20, timeoutSeconds: 5,
                 failureThreshold: 6}
+env:
+  - {name: KAFKA_OPTS, value: -Dsun.net.inetaddr.ttl=30}
 """
-KINDS = ("TCP probes (before)", "probe ready (now)")
+KINDS = ("TCP probes, brokers' JDK name cache (before)", "probe ready (now), client's JDK name cache",
+         "probe ready (now), client name cache 1 s")
+NAMESPACES = ("tcp", "exec", "exec-client-1s")
 
 
 def one_roll(kind: str, image: str, scratch: Path) -> Roll:
-    ns = kh.Namespace(f"bench-roll-{'tcp' if kind == KINDS[0] else 'exec'}")
+    ns = kh.Namespace(f"bench-roll-{NAMESPACES[KINDS.index(kind)]}")
     try:
         manifests = kh.prepare_manifests(scratch / ns.name, ns.name, kh.new_cluster_id(ch.IMAGE_TAG))
         target = manifests / "base"
-        if kind == KINDS[0]:
+        if kind == KINDS[0]:  # the explicit JDK default: the entrypoint leaves the user's choice
             target = kh.patched_base(manifests, "tcp-probes", TCP_PROBES)
         ns.volumes(*[f"data-kafka-{n}" for n in range(REPLICAS)])
         kh.kubectl("apply", "-k", str(target))
@@ -53,7 +60,7 @@ def one_roll(kind: str, image: str, scratch: Path) -> Roll:
                            "jsonpath={.spec.template.spec.containers[0].readinessProbe}").stdout
         if ("tcpSocket" in probe) != (kind == KINDS[0]):
             raise RuntimeError(f"{kind}: the StatefulSet's readiness probe is {probe}")
-        client = kh.Client(ns.name, image)
+        client = kh.Client(ns.name, image, name_cache=kind == KINDS[2])
         _wait_registered(ns.name, client)  # TCP probes call a pod Ready before its broker registers
         return roll_under_producer(ns.name, client, REPLICAS)
     finally:
@@ -80,7 +87,7 @@ def run(report: Report, rolls: int) -> None:
     with tempfile.TemporaryDirectory(prefix="kraft-bench-roll-") as scratch:
         image = kh.load_project_image(Path(scratch))
         for i in range(rolls):
-            for kind in (KINDS if i % 2 == 0 else KINDS[::-1]):
+            for kind in KINDS[i % len(KINDS):] + KINDS[:i % len(KINDS)]:
                 started = time.monotonic()
                 roll = one_roll(kind, image, Path(scratch))
                 report.line(f"R5 {kind}, roll {i + 1}", roll.summary())

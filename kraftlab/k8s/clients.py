@@ -11,8 +11,10 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
+from kraft_entrypoint import name_cache as name_cache_module
 from kraftlab.k8s.cluster import KAFKA_PORT, exec_in, kubectl
 
 
@@ -55,8 +57,12 @@ spec:
       command: [sleep, infinity]
       env:
         - {{name: LOG_DIR, value: /tmp}}
-        - {{name: KAFKA_HEAP_OPTS, value: -Xmx256m}}
+        - {{name: KAFKA_HEAP_OPTS, value: -Xmx256m}}{kafka_opts}
 """
+
+#: Where a client pod keeps the JVM name cache settings the docs advise for clients
+#: (the entrypoint's own, kraft_entrypoint/name_cache.security).
+CLIENT_NAME_CACHE = "/tmp/name_cache.security"
 
 #: VerifiableProducer sets retries=0 before reading its --producer.config: an idempotent producer
 #: needs them back.
@@ -67,19 +73,30 @@ PRODUCER_PROPERTIES = ("acks=all\nenable.idempotence=true\nretries=2147483647\n"
 
 class Client:
     """A client pod of the project's image in ``ns``, running Kafka's own tools against
-    ``bootstrap`` (default: the manifests' ``kafka-client`` Service); ``labels``: more pod labels."""
+    ``bootstrap`` (default: the manifests' ``kafka-client`` Service); ``labels``: more pod labels.
+
+    ``name_cache``: the tools' JVMs keep a looked-up address 1 s and no failed lookup, as
+    docs/operations.md advises for clients (a restarted broker keeps its name, not its address);
+    False leaves the JDK's 30 s and 10 s."""
 
     def __init__(self, ns: str, image: str, name: str = "kafka-test-client",
-                 bootstrap: Optional[str] = None, labels: Optional[dict[str, str]] = None) -> None:
+                 bootstrap: Optional[str] = None, labels: Optional[dict[str, str]] = None,
+                 name_cache: bool = True) -> None:
         self.ns = ns
         self.name = name
         self.bootstrap = bootstrap or f"kafka-client.{ns}.svc.cluster.local:{KAFKA_PORT}"
         # More pod labels (e.g. the network-policy component's kafka-client: "true").
         extra = "".join(f", {key}: {json.dumps(value)}" for key, value in (labels or {}).items())
-        kubectl("-n", ns, "apply", "-f", "-", stdin=CLIENT_POD.format(name=name, image=image, labels=extra))
+        opts = (f"\n        - {{name: KAFKA_OPTS, value: -Djava.security.properties={CLIENT_NAME_CACHE}}}"
+                if name_cache else "")
+        kubectl("-n", ns, "apply", "-f", "-",
+                stdin=CLIENT_POD.format(name=name, image=image, labels=extra, kafka_opts=opts))
         kubectl("-n", ns, "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=120s",
                 timeout=150)
         self.sh(f"printf '{PRODUCER_PROPERTIES}' > /tmp/producer.properties")
+        if name_cache:
+            kubectl("-n", ns, "exec", "-i", name, "--", "sh", "-c", f"cat > {CLIENT_NAME_CACHE}",
+                    stdin=Path(name_cache_module.SECURITY_FILE).read_text())
 
     def sh(self, script: str, timeout: float = 180, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A POSIX shell script in the client pod (the tools are on its PATH)."""

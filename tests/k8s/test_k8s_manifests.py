@@ -107,9 +107,11 @@ def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path
                                         report: kh.Report) -> None:
     """``kubectl rollout restart statefulset/kafka`` while an idempotent acks=all producer with the
     client's default retries runs (RF=3, min.insync.replicas=2): the readiness probe (in every
-    ISR) holds the roll until each broker has caught up, so no acknowledged message is lost, no
-    send fails, no broker refuses a write with NotEnoughReplicas, and acknowledgements resume
-    within 10 s after ``rollout status`` (bounds and measurements below)."""
+    ISR) holds the roll until each broker has caught up, and every JVM looks a restarted pod's new
+    address up within 1 s (the brokers' by the entrypoint, the client's as docs/operations.md
+    advises), so no acknowledged message is lost, no send fails, no broker refuses a write with
+    NotEnoughReplicas, and the producer never goes more than 5 s without an acknowledgement, during
+    the roll or after ``rollout status``."""
     apply_and_wait(namespace, manifests, "-f", VOTER_CLAIMS)
     roll = roll_under_producer(namespace.name, kh.Client(namespace.name, image), REPLICAS)
     produced = roll.produced
@@ -119,12 +121,11 @@ def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path
     assert not roll.lost, f"{len(roll.lost)} acknowledged values not read back, e.g. {sorted(roll.lost)[:20]}"
     assert produced.failed == 0, produced
     assert roll.refusals == {}, f"brokers refused writes with NotEnoughReplicas: {roll.refusals}"
-    # The longest window without an acknowledgement is reported, not asserted: with probe ready it
-    # measured 1.3 s on a quiet machine but 11-32 s in other rolls (cause not established: 11 s is
-    # request.timeout.ms plus a retry; not the client's DNS cache, a 1 s TTL changed nothing),
-    # overlapping the TCP probes' 21-43 s. What separates them is after the roll: the TCP
-    # probes let 21-22 s of outage follow rollout status; probe ready at most 4.7 s.
-    assert roll.after_status <= 10, f"{roll.after_status:.1f}s without an ack after rollout status"
+    # What is left is leader movement (controlled shutdown): 0-2 s in our rolls. Windows of 9-33 s
+    # were JVMs connecting to a restarted pod's old address (bench R5 rolls a client with the
+    # JDK's 30 s name cache beside this one).
+    assert produced.longest_gap <= 5, f"{produced.longest_gap:.1f}s without an acknowledgement"
+    assert roll.after_status <= 5, f"{roll.after_status:.1f}s without an ack after rollout status"
 
 
 def test_scale_brokers_past_voters(namespace: kh.Namespace, manifests: Path, image: str,
