@@ -25,7 +25,7 @@ from typing import Optional
 from bench.report import Report, standalone
 from kraftlab import container as ch
 from kraftlab import k8s as kh
-from kraftlab.k8s.roll import Roll, roll_under_producer
+from kraftlab.k8s.roll import CLIENT_CPU, Roll, roll_under_producer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPLICAS = 3
@@ -60,7 +60,7 @@ def one_roll(kind: str, image: str, scratch: Path) -> Roll:
                            "jsonpath={.spec.template.spec.containers[0].readinessProbe}").stdout
         if ("tcpSocket" in probe) != (kind == KINDS[0]):
             raise RuntimeError(f"{kind}: the StatefulSet's readiness probe is {probe}")
-        client = kh.Client(ns.name, image, name_cache=kind == KINDS[2])
+        client = kh.Client(ns.name, image, name_cache=kind == KINDS[2], cpu=CLIENT_CPU)
         _wait_registered(ns.name, client)  # TCP probes call a pod Ready before its broker registers
         return roll_under_producer(ns.name, client, REPLICAS)
     finally:

@@ -54,7 +54,7 @@ spec:
     - name: client
       image: {image}
       imagePullPolicy: Never
-      command: [sleep, infinity]
+      command: [sleep, infinity]{resources}
       env:
         - {{name: LOG_DIR, value: /tmp}}
         - {{name: KAFKA_HEAP_OPTS, value: -Xmx256m}}{kafka_opts}
@@ -77,11 +77,15 @@ class Client:
 
     ``name_cache``: the tools' JVMs keep a looked-up address 1 s and no failed lookup, as
     docs/operations.md advises for clients (a restarted broker keeps its name, not its address);
-    False leaves the JDK's 30 s and 10 s."""
+    False leaves the JDK's 30 s and 10 s.
+
+    ``cpu``: a CPU request. Without one the pod is BestEffort, the lowest CPU weight on the node:
+    while a broker's JVM starts beside it on this 2-core node, a producer in it went 5 s without
+    sending anything. A request gives it a share like a broker's (which the node must have free)."""
 
     def __init__(self, ns: str, image: str, name: str = "kafka-test-client",
                  bootstrap: Optional[str] = None, labels: Optional[dict[str, str]] = None,
-                 name_cache: bool = True) -> None:
+                 name_cache: bool = True, cpu: Optional[str] = None) -> None:
         self.ns = ns
         self.name = name
         self.bootstrap = bootstrap or f"kafka-client.{ns}.svc.cluster.local:{KAFKA_PORT}"
@@ -89,8 +93,9 @@ class Client:
         extra = "".join(f", {key}: {json.dumps(value)}" for key, value in (labels or {}).items())
         opts = (f"\n        - {{name: KAFKA_OPTS, value: -Djava.security.properties={CLIENT_NAME_CACHE}}}"
                 if name_cache else "")
-        kubectl("-n", ns, "apply", "-f", "-",
-                stdin=CLIENT_POD.format(name=name, image=image, labels=extra, kafka_opts=opts))
+        resources = f"\n      resources: {{requests: {{cpu: {cpu}}}}}" if cpu else ""
+        kubectl("-n", ns, "apply", "-f", "-", stdin=CLIENT_POD.format(
+            name=name, image=image, labels=extra, kafka_opts=opts, resources=resources))
         kubectl("-n", ns, "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=120s",
                 timeout=150)
         self.sh(f"printf '{PRODUCER_PROPERTIES}' > /tmp/producer.properties")

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from kraftlab.k8s.clients import BrokerLogs, Client, ProducerRun
 from kraftlab.k8s.cluster import kubectl, wait_ready
 
+#: The rolling producer's CPU request: a broker's of k8s/base, so that the pod measuring the roll is
+#: not starved by the brokers' JVMs on a 2-core node (see Client's ``cpu``).
+CLIENT_CPU = "250m"
+
 
 @dataclass(frozen=True)
 class Roll:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kraftlab import k8s as kh
-from kraftlab.k8s.roll import roll_under_producer
+from kraftlab.k8s.roll import CLIENT_CPU, roll_under_producer
 
 REPLICAS = 3
 VOTER_CLAIMS = [f"data-kafka-{n}" for n in range(REPLICAS)]
@@ -113,7 +113,7 @@ def test_rolling_restart_under_producer(namespace: kh.Namespace, manifests: Path
     NotEnoughReplicas, and the producer never goes more than 5 s without an acknowledgement, during
     the roll or after ``rollout status``."""
     apply_and_wait(namespace, manifests, "-f", VOTER_CLAIMS)
-    roll = roll_under_producer(namespace.name, kh.Client(namespace.name, image), REPLICAS)
+    roll = roll_under_producer(namespace.name, kh.Client(namespace.name, image, cpu=CLIENT_CPU), REPLICAS)
     produced = roll.produced
     report.time("rollout restart statefulset/kafka (3 pods)", roll.seconds)
     report.figure(f"rolling restart under a producer (100 msg/s, acks=all, idempotent): {roll.summary()}")

@@ -75,7 +75,8 @@ def test_off_leaves_kafka_opts_as_the_user_set_it(
     result = run([], fake.env({**base_environ, **USER_OPTS, **with_archives, "KRAFT_CDS": "off"}))
     assert result.returncode == 0, result.stderr
     assert _env_file(fake.calls / "storage.env")["KAFKA_OPTS"] == USER_OPTS["KAFKA_OPTS"]
-    assert _env_file(fake.calls / "server.env")["KAFKA_OPTS"] == f"{USER_OPTS['KAFKA_OPTS']} {name_cache.option()}"
+    server_opts = _env_file(fake.calls / "server.env")["KAFKA_OPTS"]
+    assert server_opts == f"{USER_OPTS['KAFKA_OPTS']} {name_cache.option()}"
     assert result.stderr.count("cds: off (KRAFT_CDS=off)") == 2
 
 
