@@ -4,8 +4,8 @@ probes and JVM name caches before this release (TCP checks of the broker port, a
 the JDK's 30 s name cache in the brokers) and with ours (``kraft-entrypoint probe startup|ready|live``;
 the brokers keep a looked-up address 1 s), in one run, the kinds' order rotating. Everything else is
 the same ``k8s/base``: only the probes and the brokers' KAFKA_OPTS differ (a kustomize patch of the
-StatefulSet). Ours is rolled twice: under a client with the JDK's name cache (30 s) and under one
-whose JVM keeps addresses 1 s, as docs/operations.md advises for clients.
+StatefulSet). Ours is rolled twice: under a client with the JDK's name cache (30 s, as in a client
+image that does not set it) and under one run from this image (1 s, as its java.security says).
 
 Per roll: its duration, sent / acknowledged / failed / lost, the ``NotEnoughReplicas`` refusals in
 the brokers' logs, the longest window without an acknowledgement, and the window after ``rollout
@@ -38,11 +38,14 @@ readinessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 10, failu
                  timeoutSeconds: 1}
 livenessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 20, timeoutSeconds: 5,
                 failureThreshold: 6}
+command: [sh, -c, 'printf "%s" "$JDK_NAME_CACHE" > /tmp/jdk-name-cache.security &&
+          exec /opt/kraft-entrypoint/bin/kraft-entrypoint']
 env:
-  - {name: KAFKA_OPTS, value: -Dsun.net.inetaddr.ttl=30}
+  - {name: JDK_NAME_CACHE, value: "networkaddress.cache.ttl=30\\nnetworkaddress.cache.negative.ttl=10\\n"}
+  - {name: KAFKA_OPTS, value: -Djava.security.properties=/tmp/jdk-name-cache.security}
 """
-KINDS = ("TCP probes, brokers' JDK name cache (before)", "probe ready (now), client's JDK name cache",
-         "probe ready (now), client name cache 1 s")
+KINDS = ("TCP probes, JDK name caches (before)", "probe ready (now), client with the JDK's name cache",
+         "probe ready (now), client of the image (name cache 1 s)")
 NAMESPACES = ("tcp", "exec", "exec-client-1s")
 
 
@@ -51,7 +54,7 @@ def one_roll(kind: str, image: str, scratch: Path) -> Roll:
     try:
         manifests = kh.prepare_manifests(scratch / ns.name, ns.name, kh.new_cluster_id(ch.IMAGE_TAG))
         target = manifests / "base"
-        if kind == KINDS[0]:  # the explicit JDK default: the entrypoint leaves the user's choice
+        if kind == KINDS[0]:  # the JDK's name cache back (the entrypoint leaves the user's choice)
             target = kh.patched_base(manifests, "tcp-probes", TCP_PROBES)
         ns.volumes(*[f"data-kafka-{n}" for n in range(REPLICAS)])
         kh.kubectl("apply", "-k", str(target))
@@ -60,7 +63,7 @@ def one_roll(kind: str, image: str, scratch: Path) -> Roll:
                            "jsonpath={.spec.template.spec.containers[0].readinessProbe}").stdout
         if ("tcpSocket" in probe) != (kind == KINDS[0]):
             raise RuntimeError(f"{kind}: the StatefulSet's readiness probe is {probe}")
-        client = kh.Client(ns.name, image, name_cache=kind == KINDS[2], cpu=CLIENT_CPU)
+        client = kh.Client(ns.name, image, jdk_name_cache=kind != KINDS[2], cpu=CLIENT_CPU)
         _wait_registered(ns.name, client)  # TCP probes call a pod Ready before its broker registers
         return roll_under_producer(ns.name, client, REPLICAS)
     finally:

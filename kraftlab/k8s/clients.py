@@ -11,10 +11,8 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Optional
 
-from kraft_entrypoint import name_cache as name_cache_module
 from kraftlab.k8s.cluster import KAFKA_PORT, exec_in, kubectl
 
 
@@ -60,9 +58,10 @@ spec:
         - {{name: KAFKA_HEAP_OPTS, value: -Xmx256m}}{kafka_opts}
 """
 
-#: Where a client pod keeps the JVM name cache settings the docs advise for clients
-#: (the entrypoint's own, kraft_entrypoint/name_cache.security).
-CLIENT_NAME_CACHE = "/tmp/name_cache.security"
+#: ``Client(jdk_name_cache=True)``: the JDK's own name cache for the client's JVMs, as in a client
+#: image that does not set it (the project's image sets 1 s and 0 s in its java.security).
+JDK_NAME_CACHE = "/tmp/jdk-name-cache.security"
+JDK_NAME_CACHE_TEXT = "networkaddress.cache.ttl=30\nnetworkaddress.cache.negative.ttl=10\n"
 
 #: VerifiableProducer sets retries=0 before reading its --producer.config: an idempotent producer
 #: needs them back.
@@ -75,9 +74,9 @@ class Client:
     """A client pod of the project's image in ``ns``, running Kafka's own tools against
     ``bootstrap`` (default: the manifests' ``kafka-client`` Service); ``labels``: more pod labels.
 
-    ``name_cache``: the tools' JVMs keep a looked-up address 1 s and no failed lookup, as
-    docs/operations.md advises for clients (a restarted broker keeps its name, not its address);
-    False leaves the JDK's 30 s and 10 s.
+    The tools' JVMs keep a looked-up address 1 s and no failed lookup, as the image sets them
+    (a restarted broker keeps its name, not its address); ``jdk_name_cache``: the JDK's 30 s and
+    10 s instead, as in a client image that does not set them.
 
     ``cpu``: a CPU request. Without one the pod is BestEffort, the lowest CPU weight on the node:
     while a broker's JVM starts beside it on this 2-core node, a producer in it went 5 s without
@@ -85,23 +84,23 @@ class Client:
 
     def __init__(self, ns: str, image: str, name: str = "kafka-test-client",
                  bootstrap: Optional[str] = None, labels: Optional[dict[str, str]] = None,
-                 name_cache: bool = True, cpu: Optional[str] = None) -> None:
+                 jdk_name_cache: bool = False, cpu: Optional[str] = None) -> None:
         self.ns = ns
         self.name = name
         self.bootstrap = bootstrap or f"kafka-client.{ns}.svc.cluster.local:{KAFKA_PORT}"
         # More pod labels (e.g. the network-policy component's kafka-client: "true").
         extra = "".join(f", {key}: {json.dumps(value)}" for key, value in (labels or {}).items())
-        opts = (f"\n        - {{name: KAFKA_OPTS, value: -Djava.security.properties={CLIENT_NAME_CACHE}}}"
-                if name_cache else "")
+        opts = (f"\n        - {{name: KAFKA_OPTS, value: -Djava.security.properties={JDK_NAME_CACHE}}}"
+                if jdk_name_cache else "")
         resources = f"\n      resources: {{requests: {{cpu: {cpu}}}}}" if cpu else ""
         kubectl("-n", ns, "apply", "-f", "-", stdin=CLIENT_POD.format(
             name=name, image=image, labels=extra, kafka_opts=opts, resources=resources))
         kubectl("-n", ns, "wait", "--for=condition=Ready", f"pod/{name}", "--timeout=120s",
                 timeout=150)
         self.sh(f"printf '{PRODUCER_PROPERTIES}' > /tmp/producer.properties")
-        if name_cache:
-            kubectl("-n", ns, "exec", "-i", name, "--", "sh", "-c", f"cat > {CLIENT_NAME_CACHE}",
-                    stdin=Path(name_cache_module.SECURITY_FILE).read_text())
+        if jdk_name_cache:
+            kubectl("-n", ns, "exec", "-i", name, "--", "sh", "-c", f"cat > {JDK_NAME_CACHE}",
+                    stdin=JDK_NAME_CACHE_TEXT)
 
     def sh(self, script: str, timeout: float = 180, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A POSIX shell script in the client pod (the tools are on its PATH)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kraftlab import container as h
+from kraftlab.jvm_security import NAME_CACHE_KEYS, PROGRAM
 
 pytestmark = pytest.mark.container
 
@@ -43,6 +44,15 @@ def test_entrypoint_runs_on_the_images_python_39(image: str) -> None:
     assert proc.stdout.strip().startswith("Python 3.9.")
     version = h.run([*RUN, image, "--version"], timeout=120)
     assert "0.1.0" in version.stdout
+
+
+def test_every_jvm_of_the_image_keeps_names_1_s(image: str) -> None:
+    """The image's JDK keeps a looked-up address 1 s and no failed lookup (its java.security), so
+    a broker and Kafka's tools run from the image as clients find a restarted pod's new address."""
+    keys = " ".join(NAME_CACHE_KEYS)
+    script = f"printf '%s' '{PROGRAM}' > /tmp/Show.java && exec java /tmp/Show.java {keys}"
+    proc = h.run([*RUN, "--entrypoint", "sh", image, "-c", script], timeout=180)
+    assert proc.stdout.splitlines() == ["networkaddress.cache.ttl=1", "networkaddress.cache.negative.ttl=0"]
 
 
 def test_no_compilers_or_build_leftovers_in_the_image(image: str) -> None:

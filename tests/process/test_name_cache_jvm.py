@@ -8,17 +8,7 @@ import subprocess
 from pathlib import Path
 
 from kraft_entrypoint import name_cache
-
-PROGRAM = """\
-public class Show {
-    public static void main(String[] args) {
-        for (String key : args) {
-            System.out.println(key + "=" + java.security.Security.getProperty(key));
-        }
-    }
-}
-"""
-KEYS = ["networkaddress.cache.ttl", "networkaddress.cache.negative.ttl"]
+from kraftlab.jvm_security import NAME_CACHE_KEYS, PROGRAM
 
 
 def _show(tmp_path: Path, *options: str) -> list[str]:
@@ -26,7 +16,7 @@ def _show(tmp_path: Path, *options: str) -> list[str]:
     source.write_text(PROGRAM)
     java = shutil.which("java")
     assert java, "java is on every machine this project tests on (README: Java 17)"
-    proc = subprocess.run([java, *options, str(source), *KEYS], capture_output=True, text=True,
+    proc = subprocess.run([java, *options, str(source), *NAME_CACHE_KEYS], capture_output=True, text=True,
                           timeout=120, check=True)
     return proc.stdout.splitlines()
 
