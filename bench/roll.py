@@ -16,6 +16,7 @@ Standalone (root, the cluster up: ``scripts/k8s up``): ``.venv/bin/python -m ben
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Sequence
@@ -25,12 +26,14 @@ from typing import Optional
 from bench.report import Report, standalone
 from kraftlab import container as ch
 from kraftlab import k8s as kh
+from kraftlab.k8s.clients import JDK_NAME_CACHE, JDK_NAME_CACHE_TEXT
 from kraftlab.k8s.roll import CLIENT_CPU, Roll, roll_under_producer
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REPLICAS = 3
 
-#: k8s/base's probes before the exec probes, as a strategic merge patch (``exec: null`` drops ours).
+#: k8s/base's probes before the exec probes, as a strategic merge patch (``exec: null`` drops ours),
+#: and the JDK's name cache for the server JVM, in the file a test client with it uses too.
 TCP_PROBES = """\
 startupProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 5, failureThreshold: 60,
                timeoutSeconds: 1}
@@ -38,11 +41,12 @@ readinessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 10, failu
                  timeoutSeconds: 1}
 livenessProbe: {exec: null, tcpSocket: {port: broker}, periodSeconds: 20, timeoutSeconds: 5,
                 failureThreshold: 6}
-command: [sh, -c, 'printf "%s" "$JDK_NAME_CACHE" > /tmp/jdk-name-cache.security &&
+""" + f"""\
+command: [sh, -c, 'printf "%s" "$JDK_NAME_CACHE" > {JDK_NAME_CACHE} &&
           exec /opt/kraft-entrypoint/bin/kraft-entrypoint']
 env:
-  - {name: JDK_NAME_CACHE, value: "networkaddress.cache.ttl=30\\nnetworkaddress.cache.negative.ttl=10\\n"}
-  - {name: KAFKA_OPTS, value: -Djava.security.properties=/tmp/jdk-name-cache.security}
+  - {{name: JDK_NAME_CACHE, value: {json.dumps(JDK_NAME_CACHE_TEXT)}}}
+  - {{name: KAFKA_OPTS, value: -Djava.security.properties={JDK_NAME_CACHE}}}
 """
 KINDS = ("TCP probes, JDK name caches (before)", "probe ready (now), client with the JDK's name cache",
          "probe ready (now), client of the image (name cache 1 s)")
