@@ -1,7 +1,10 @@
 """F1: the format JVM's start-up flags, one at a time. Our first start of pod 0 -> exec (the server
 stubbed, as in P2P; the storage CDS archive in place, as the image ships it) with the format JVM's
-``KAFKA_JVM_PERFORMANCE_OPTS`` set to Kafka's own default (read from the distribution's
-kafka-run-class.sh), then to that default with one flag changed, and to every flag kept together.
+flags set to Kafka's own defaults (``KAFKA_JVM_PERFORMANCE_OPTS`` and ``KAFKA_JMX_OPTS``, read from
+the distribution's kafka-run-class.sh), then to those with one flag changed, and to every flag kept
+together. The entrypoint gives the format JVM no JMX agent, so the variants carry Kafka's default
+JMX options in ``KAFKA_JVM_PERFORMANCE_OPTS`` (the JVM reads them wherever they are), except the
+one that leaves them out.
 Runs are interleaved in rounds whose order rotates; each variant is compared with the default run
 of its own round. ``-Xshare:off`` is a control: it must come out slower, or the archive is not in use.
 
@@ -24,29 +27,32 @@ from bench.stats import Summary, ratios
 from kraftlab import versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
-_DEFAULT = re.compile(r'^\s*KAFKA_JVM_PERFORMANCE_OPTS="([^"]*)"', re.MULTILINE)
+_DEFAULTS = {name: re.compile(rf'^\s*{name}="(-[^"]*)"', re.MULTILINE)
+             for name in ("KAFKA_JVM_PERFORMANCE_OPTS", "KAFKA_JMX_OPTS")}
 
 
-def kafka_default_opts(dist: Path) -> str:
-    """The KAFKA_JVM_PERFORMANCE_OPTS that kafka-run-class.sh uses when the variable is unset."""
-    found = _DEFAULT.search((dist / "bin" / "kafka-run-class.sh").read_text())
+def kafka_default_opts(dist: Path, name: str = "KAFKA_JVM_PERFORMANCE_OPTS") -> str:
+    """What kafka-run-class.sh uses for the variable ``name`` when it is unset."""
+    found = _DEFAULTS[name].search((dist / "bin" / "kafka-run-class.sh").read_text())
     if found is None:
-        raise RuntimeError(f"no default KAFKA_JVM_PERFORMANCE_OPTS in {dist}/bin/kafka-run-class.sh")
-    return found.group(1)
+        raise RuntimeError(f"no default {name} in {dist}/bin/kafka-run-class.sh")
+    return " ".join(found.group(1).split())
 
 
-def variants(default: str) -> dict[str, str]:
-    """Each candidate as the whole KAFKA_JVM_PERFORMANCE_OPTS of the format JVM."""
+def variants(default: str, jmx: str) -> dict[str, str]:
+    """Each candidate as the whole KAFKA_JVM_PERFORMANCE_OPTS of the format JVM (``jmx``: Kafka's
+    default KAFKA_JMX_OPTS, which the entrypoint no longer gives it)."""
     serial = re.sub(r"-XX:\+UseG1GC|-XX:MaxGCPauseMillis=\S+|-XX:InitiatingHeapOccupancyPercent=\S+|"
                     r"-XX:\+ExplicitGCInvokesConcurrent", "", default)
     serial = " ".join([*serial.split(), "-XX:+UseSerialGC"])
     return {
-        "Kafka's default": default,
-        "+ -XX:TieredStopAtLevel=1 (C1 only)": f"{default} -XX:TieredStopAtLevel=1",
-        "Serial GC instead of G1": serial,
-        "+ -XX:-UsePerfData": f"{default} -XX:-UsePerfData",
-        "+ -Xss256k": f"{default} -Xss256k",
-        "control: + -Xshare:off (no CDS)": f"{default} -Xshare:off",
+        "Kafka's default": f"{default} {jmx}",
+        "+ -XX:TieredStopAtLevel=1 (C1 only)": f"{default} {jmx} -XX:TieredStopAtLevel=1",
+        "no JMX agent (KAFKA_JMX_OPTS without -Dcom.sun.management.jmxremote)": default,
+        "Serial GC instead of G1": f"{serial} {jmx}",
+        "+ -XX:-UsePerfData": f"{default} {jmx} -XX:-UsePerfData",
+        "+ -Xss256k": f"{default} {jmx} -Xss256k",
+        "control: + -Xshare:off (no CDS)": f"{default} {jmx} -Xshare:off",
     }
 
 
@@ -93,13 +99,14 @@ def run(report: Report, version_list: Sequence[str], n: int) -> None:
         bench = CdsBench(dist)
         try:
             default = kafka_default_opts(dist)
-            options = variants(default)
+            options = variants(default, kafka_default_opts(dist, "KAFKA_JMX_OPTS"))
             print(f"\n== F1 format JVM flags, Kafka {version}, {n} rounds", file=sys.stderr, flush=True)
             runs = run_rounds(bench, options, n)
             chosen = kept(default, runs, options)
             if chosen:
-                combined = _combine(default, [options[name] for name in chosen])
-                more = run_rounds(bench, {"Kafka's default": default, "kept together": combined}, n)
+                base = options["Kafka's default"]
+                combined = _combine(base, [options[name] for name in chosen])
+                more = run_rounds(bench, {"Kafka's default": base, "kept together": combined}, n)
                 runs["Kafka's default (2nd run)"] = more["Kafka's default"]
                 runs["kept together"] = more["kept together"]
             _rows(report, version, runs)
@@ -110,12 +117,12 @@ def run(report: Report, version_list: Sequence[str], n: int) -> None:
 
 
 def _combine(default: str, chosen: Sequence[str]) -> str:
-    """Every chosen variant's change applied to the default (flags added; G1's flags removed)."""
-    words = default.split()
-    for option in chosen:
-        removed = [w for w in words if w not in option.split()]
-        words = [w for w in words if w not in removed] + [w for w in option.split() if w not in words]
-    return " ".join(words)
+    """Every chosen variant's change against the default applied to it (flags added; G1's or the
+    JMX agent's flags removed), whatever the order."""
+    base = default.split()
+    removed = {w for option in chosen for w in base if w not in option.split()}
+    added = [w for option in chosen for w in option.split() if w not in base]
+    return " ".join([w for w in base if w not in removed] + list(dict.fromkeys(added)))
 
 
 def _rows(report: Report, version: str, runs: dict[str, list[Measured]]) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Optional
@@ -19,19 +18,6 @@ MIN_HEAP = 256 * MIB
 MAX_HEAP = 31 * 1024 * MIB  # above ~32 GiB the JVM loses compressed object pointers
 MIN_REST = 256 * MIB  # what the limit must leave beside the heap: metaspace, threads, direct buffers
 DEFAULT_PERCENT = 50
-#: The format JVM (kafka-storage.sh) is short-lived and small: Kafka 3.3.2's formatter fails with
-#: 32 MiB (OutOfMemoryError) and passes with 48 MiB; 128 MiB leaves room on every version.
-FORMAT_HEAP_OPTS = "-Xmx128m"
-#: What kafka-run-class.sh uses when KAFKA_JVM_PERFORMANCE_OPTS is unset (3.3.2 to 4.4.0 alike).
-KAFKA_PERFORMANCE_OPTS = (
-    "-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 "
-    "-XX:+ExplicitGCInvokesConcurrent -XX:MaxInlineLevel=15 -Djava.awt.headless=true"
-)
-#: The format JVM runs a second or two: C1 only (no C2 compiler threads for code that never gets
-#: hot). bench F1 measured it one flag at a time against Kafka's own flags: C1 only was faster in
-#: more than 2/3 of the rounds on 3.3.2 and 3.9.2 (median ratio 1.17x, 1.18x; 1.23x on 4.4.0);
-#: the serial GC, -XX:-UsePerfData and -Xss256k were not, so they are not set.
-FORMAT_PERFORMANCE_OPTS = f"{KAFKA_PERFORMANCE_OPTS} -XX:TieredStopAtLevel=1"
 #: A cgroup v1 limit at or above this is the kernel's "no limit" (PAGE_COUNTER_MAX pages).
 _UNLIMITED_V1 = 1 << 60
 
@@ -157,11 +143,3 @@ def server_heap(
     opts = f"-Xms{heap // MIB}m -Xmx{heap // MIB}m"
     return Heap(opts, f"heap: {opts}, {percent}% of {source} {limit // MIB} MiB")
 
-
-def format_jvm_environment(environment: Mapping[str, str]) -> dict[str, str]:
-    """The format JVM's own flags over ``environment``: always its small heap (never the server's);
-    the start-up flags unless KAFKA_JVM_PERFORMANCE_OPTS is set, which a user means for both JVMs."""
-    flags = {"KAFKA_HEAP_OPTS": FORMAT_HEAP_OPTS}
-    if not environment.get("KAFKA_JVM_PERFORMANCE_OPTS"):
-        flags["KAFKA_JVM_PERFORMANCE_OPTS"] = FORMAT_PERFORMANCE_OPTS
-    return flags

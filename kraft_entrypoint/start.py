@@ -22,6 +22,7 @@ from kraft_entrypoint import (
     credentials,
     decisions,
     files,
+    format_jvm,
     installation,
     launch,
     memory,
@@ -150,10 +151,9 @@ def run(
     format_env = None
     mode, kafka_home = settings.files.cds, settings.files.kafka_home
     if found.unformatted:
-        format_env = {
-            **(cds.environment_for(mode, kafka_home, "storage", environment) or environment),
-            **memory.format_jvm_environment(environment),  # its own small heap and start-up flags
-        }
+        format_env = format_jvm.environment(
+            cds.environment_for(mode, kafka_home, "storage", environment) or environment
+        )
     server_env = cds.environment_for(mode, kafka_home, "server", environment)
     if heap.opts is not None:
         server_env = {**(server_env or environment), "KAFKA_HEAP_OPTS": heap.opts}
@@ -174,8 +174,8 @@ def run(
         files_.config, properties.render(plan.properties, header), mode=0o600 if plan.holds_secrets else 0o640
     )
     if found.unformatted:
-        log.info("format: running kafka-storage.sh %s for %s", " ".join(shown_format[1:]),
-                 ", ".join(found.unformatted))
+        log.info("format: running kafka-storage.sh %s for %s (%s)", " ".join(shown_format[1:]),
+                 ", ".join(found.unformatted), format_jvm.describe(environment))
         if plan.scram is not None:
             users = [user for user, _ in plan.scram.users]
             storage.record_scram_users(found.unformatted, plan.scram.mechanism, users)

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from kraft_entrypoint.memory import FORMAT_HEAP_OPTS, FORMAT_PERFORMANCE_OPTS
+from kraft_entrypoint.format_jvm import FORMAT_HEAP_OPTS, FORMAT_PERFORMANCE_OPTS, NO_JMX_AGENT
 
 from .support import FakeKafka, run
 
 
+def _recorded(fake: FakeKafka, recorded: str, variable: str) -> list[str]:
+    """``variable=value`` lines of the environment a fake script recorded."""
+    lines = (fake.calls / recorded).read_text().splitlines()
+    return [line for line in lines if line.startswith(f"{variable}=")]
+
+
 def _heap_of(fake: FakeKafka, recorded: str) -> list[str]:
-    return [
-        line
-        for line in (fake.calls / recorded).read_text().splitlines()
-        if line.startswith("KAFKA_HEAP_OPTS=")
-    ]
+    return _recorded(fake, recorded, "KAFKA_HEAP_OPTS")
 
 
 @pytest.mark.parametrize(
@@ -96,5 +98,19 @@ def test_format_jvm_gets_its_start_up_flags_and_the_server_does_not(
 
 
 def _flags_of(fake: FakeKafka, recorded: str) -> list[str]:
-    return [line for line in (fake.calls / recorded).read_text().splitlines()
-            if line.startswith("KAFKA_JVM_PERFORMANCE_OPTS=")]
+    return _recorded(fake, recorded, "KAFKA_JVM_PERFORMANCE_OPTS")
+
+
+def test_format_jvm_starts_no_jmx_agent_and_the_server_keeps_the_users_jmx(
+    fake: FakeKafka, base_environ: dict[str, str]
+) -> None:
+    """kafka-storage.sh gets a KAFKA_JMX_OPTS that starts no JMX agent and no JMX_PORT;
+    kafka-server-start.sh gets the user's JMX variables as given."""
+    user_jmx = "-Dcom.sun.management.jmxremote.port=9999 -Dcom.sun.management.jmxremote.rmi.port=9999"
+    result = run([], fake.env(base_environ, JMX_PORT="9999", KAFKA_JMX_OPTS=user_jmx))
+    assert result.returncode == 0, result.stderr
+    assert _recorded(fake, "format-env.0", "KAFKA_JMX_OPTS") == [f"KAFKA_JMX_OPTS={NO_JMX_AGENT}"]
+    assert _recorded(fake, "format-env.0", "JMX_PORT") == []
+    assert _recorded(fake, "server.env", "KAFKA_JMX_OPTS") == [f"KAFKA_JMX_OPTS={user_jmx}"]
+    assert _recorded(fake, "server.env", "JMX_PORT") == ["JMX_PORT=9999"]
+    assert "(its JVM: -Xmx128m, C1 only, no JMX agent)" in result.stderr

@@ -8,11 +8,8 @@ import pytest
 
 from kraft_entrypoint.errors import InvalidInput
 from kraft_entrypoint.memory import (
-    FORMAT_HEAP_OPTS,
-    KAFKA_PERFORMANCE_OPTS,
     BadQuantity,
     cgroup_limit_files,
-    format_jvm_environment,
     parse_cgroup_limit,
     parse_memory_limit,
     parse_percent,
@@ -139,21 +136,6 @@ def test_bad_heap_percent(text: str) -> None:
     """Anything but 1-100 is invalid input naming HEAP_PERCENT."""
     with pytest.raises(InvalidInput, match="HEAP_PERCENT"):
         parse_percent(text)
-
-
-def test_format_jvm_heap_is_small() -> None:
-    """The format JVM's heap stays far below the smallest server heap."""
-    assert FORMAT_HEAP_OPTS == "-Xmx128m"
-
-
-def test_format_jvm_gets_c1_only_unless_the_user_set_its_flags() -> None:
-    """Kafka's own start-up flags plus -XX:TieredStopAtLevel=1 for the short format JVM; a
-    KAFKA_JVM_PERFORMANCE_OPTS the user set is kept for it; the heap is always the small one."""
-    ours = format_jvm_environment({"PATH": "/bin"})
-    assert ours == {"KAFKA_HEAP_OPTS": "-Xmx128m",
-                    "KAFKA_JVM_PERFORMANCE_OPTS": f"{KAFKA_PERFORMANCE_OPTS} -XX:TieredStopAtLevel=1"}
-    given = format_jvm_environment({"KAFKA_JVM_PERFORMANCE_OPTS": "-XX:+UseZGC", "KAFKA_HEAP_OPTS": "-Xmx8g"})
-    assert given == {"KAFKA_HEAP_OPTS": "-Xmx128m"}
 
 
 @pytest.mark.parametrize(
