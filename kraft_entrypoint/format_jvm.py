@@ -37,20 +37,15 @@ KAFKA_JMX_OPTS = (
 NO_JMX_AGENT = "-Dkraft.format.jmx=off"
 
 
-def environment(environment: Mapping[str, str]) -> dict[str, str]:
-    """``environment`` for the format JVM: always its small heap and no JMX agent (``JMX_PORT``
-    dropped: it is the server's); the start-up flags unless KAFKA_JVM_PERFORMANCE_OPTS is set,
-    which a user means for both JVMs."""
+def environment(environment: Mapping[str, str]) -> tuple[dict[str, str], str]:
+    """``environment`` for the format JVM, and what it gets for the format's log line: always its
+    small heap and no JMX agent (``JMX_PORT`` dropped: it is the server's); the start-up flags
+    unless KAFKA_JVM_PERFORMANCE_OPTS is set, which a user means for both JVMs."""
     result = {key: value for key, value in environment.items() if key != "JMX_PORT"}
     result["KAFKA_HEAP_OPTS"] = FORMAT_HEAP_OPTS
     result["KAFKA_JMX_OPTS"] = NO_JMX_AGENT
+    flags = "KAFKA_JVM_PERFORMANCE_OPTS as given"
     if not environment.get("KAFKA_JVM_PERFORMANCE_OPTS"):
         result["KAFKA_JVM_PERFORMANCE_OPTS"] = FORMAT_PERFORMANCE_OPTS
-    return result
-
-
-def describe(environment: Mapping[str, str]) -> str:
-    """What the format JVM gets, for the format's log line (``environment`` is the entrypoint's)."""
-    given = environment.get("KAFKA_JVM_PERFORMANCE_OPTS")
-    flags = "KAFKA_JVM_PERFORMANCE_OPTS as given" if given else "C1 only"
-    return f"its JVM: {FORMAT_HEAP_OPTS}, {flags}, no JMX agent"
+        flags = "C1 only"
+    return result, f"its JVM: {FORMAT_HEAP_OPTS}, {flags}, no JMX agent"

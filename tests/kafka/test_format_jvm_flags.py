@@ -24,7 +24,7 @@ def test_format_jvm_flags_fit_every_release(version: str, dist: Callable[[str], 
     script = (home / "bin" / "kafka-run-class.sh").read_text()
     defaults = re.findall(r'^\s*KAFKA_JVM_PERFORMANCE_OPTS="([^"]*)"', script, re.MULTILINE)
     assert defaults == [format_jvm.KAFKA_PERFORMANCE_OPTS]
-    env = format_jvm.environment(dict(os.environ))
+    env, _ = format_jvm.environment(dict(os.environ))
     proc = subprocess.run([str(home / "bin" / "kafka-storage.sh"), "random-uuid"], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -41,7 +41,7 @@ def test_format_jvm_starts_no_jmx_agent(version: str, dist: Callable[[str], Dist
     assert [" ".join(d.split()) for d in defaults] == [format_jvm.KAFKA_JMX_OPTS]
     base = {k: v for k, v in os.environ.items() if "JMX" not in k}
     loaded = {}
-    for name, env in (("kafka's default", base), ("format JVM", format_jvm.environment(base))):
+    for name, env in (("kafka's default", base), ("format JVM", format_jvm.environment(base)[0])):
         log = tmp_path / f"{name.split()[0]}.log"
         env = env | {"KAFKA_OPTS": f"-Xlog:class+load:file={log}"}
         proc = subprocess.run([str(home / "bin" / "kafka-storage.sh"), "random-uuid"], env=env,
