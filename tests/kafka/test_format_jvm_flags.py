@@ -25,9 +25,7 @@ def test_format_jvm_flags_fit_every_release(version: str, dist: Callable[[str], 
     defaults = re.findall(r'^\s*KAFKA_JVM_PERFORMANCE_OPTS="([^"]*)"', script, re.MULTILINE)
     assert defaults == [format_jvm.KAFKA_PERFORMANCE_OPTS]
     env, _ = format_jvm.environment(dict(os.environ))
-    proc = subprocess.run([str(home / "bin" / "kafka-storage.sh"), "random-uuid"], env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stderr
+    proc = _random_uuid(home, env)
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", proc.stdout.strip().splitlines()[-1]), proc.stdout
 
 
@@ -43,9 +41,14 @@ def test_format_jvm_starts_no_jmx_agent(version: str, dist: Callable[[str], Dist
     loaded = {}
     for name, env in (("kafka's default", base), ("format JVM", format_jvm.environment(base)[0])):
         log = tmp_path / f"{name.split()[0]}.log"
-        env = env | {"KAFKA_OPTS": f"-Xlog:class+load:file={log}"}
-        proc = subprocess.run([str(home / "bin" / "kafka-storage.sh"), "random-uuid"], env=env,
-                              capture_output=True, text=True, timeout=120, check=False)
-        assert proc.returncode == 0, proc.stderr
+        _random_uuid(home, env | {"KAFKA_OPTS": f"-Xlog:class+load:file={log}"})
         loaded[name] = "sun.management.jmxremote.ConnectorBootstrap " in log.read_text()
     assert loaded == {"kafka's default": True, "format JVM": False}
+
+
+def _random_uuid(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``kafka-storage.sh random-uuid``, a short JVM of the storage tool, which must succeed."""
+    proc = subprocess.run([str(home / "bin" / "kafka-storage.sh"), "random-uuid"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    return proc
